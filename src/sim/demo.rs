@@ -1,0 +1,73 @@
+//! `watchfloor demo`: start the built-in fleet, write its kubeconfig, serve until told to stop.
+
+use std::path::{Path, PathBuf};
+
+use super::fleet::{self, FleetOptions, RunningFleet};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("could not start the simulated API servers on 127.0.0.1: {0}")]
+    Start(#[source] std::io::Error),
+    #[error("could not write the kubeconfig to {path}: {source}")]
+    Kubeconfig {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not listen for Ctrl-C/SIGTERM: {0}")]
+    Signals(#[source] std::io::Error),
+}
+
+/// Where the kubeconfig goes when `--kubeconfig-out` is not given.
+pub fn default_kubeconfig_path() -> PathBuf {
+    std::env::temp_dir()
+        .join(format!("watchfloor-demo-{}", std::process::id()))
+        .join("kubeconfig")
+}
+
+pub fn write_kubeconfig(fleet: &RunningFleet, path: &Path) -> Result<(), DemoError> {
+    let err = |source| DemoError::Kubeconfig {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(err)?;
+    }
+    // Write then rename, so a reader polling for the file never sees half of it.
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, fleet.kubeconfig()).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)
+}
+
+/// Serves the fleet until SIGINT or SIGTERM.
+pub async fn run_headless(
+    opts: FleetOptions,
+    kubeconfig_out: Option<PathBuf>,
+) -> Result<(), DemoError> {
+    let fleet = fleet::start(&fleet::builtin(), &opts)
+        .await
+        .map_err(DemoError::Start)?;
+    let path = kubeconfig_out.unwrap_or_else(default_kubeconfig_path);
+    write_kubeconfig(&fleet, &path)?;
+    let names: Vec<&str> = fleet.clusters.iter().map(|c| c.def.name.as_str()).collect();
+    println!(
+        "watchfloor demo: {} simulated clusters ({}) serving; kubeconfig: {}",
+        names.len(),
+        names.join(", "),
+        path.display()
+    );
+    wait_for_stop().await.map_err(DemoError::Signals)?;
+    drop(fleet);
+    Ok(())
+}
+
+async fn wait_for_stop() -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    Ok(())
+}
