@@ -1,0 +1,7 @@
+//! Integration tests: the simulated fleet against real clients (kubectl, kube-rs) and bad input.
+
+mod support;
+
+mod bad_input;
+mod kube_client;
+mod kubectl;
