@@ -80,6 +80,25 @@ fn bench(c: &mut Criterion) {
             })
         },
     );
+    // The server's side alone: the same lists fetched as bytes, without the client decoding them.
+    let raw = |api: &Api<Pod>| {
+        let client: Client = api.clone().into_client();
+        async move {
+            let req = http::Request::get("/api/v1/pods").body(Vec::new()).unwrap();
+            client.request_text(req).await.unwrap().len()
+        }
+    };
+    group.bench_function("one cluster, all pods (raw bytes)", |b| {
+        b.to_async(&rt).iter(|| raw(&clients[0]))
+    });
+    group.bench_function("all 4 clusters concurrently, all pods (raw bytes)", |b| {
+        b.to_async(&rt).iter(|| async {
+            futures::future::join_all(clients.iter().map(raw))
+                .await
+                .into_iter()
+                .sum::<usize>()
+        })
+    });
     group.finish();
     drop(running);
 }

@@ -16,8 +16,9 @@ pub struct Source<'a> {
     pub host: Option<&'a str>,
 }
 
-/// How many events a cluster keeps; the oldest go first (the real server expires them after an hour).
-const MAX_EVENTS: usize = 20_000;
+/// How many events a cluster keeps; the oldest go first. The real server keeps every event for an
+/// hour, which at fleet start-up can be six per pod; the simulator bounds its memory instead.
+pub const MAX_EVENTS: usize = 5_000;
 
 /// A reference to `obj` for `involvedObject`, optionally to one of its containers.
 pub fn reference<T: SimObject>(obj: &T, field_path: Option<String>) -> ObjectReference {

@@ -222,7 +222,15 @@ fn populate(cluster: &Cluster, cdef: &ClusterDef, apps: &[AppDef], extra_pods: u
     for ns in namespaces {
         create::<Namespace>(cluster, json!({"metadata": {"name": ns}}));
     }
-    for n in 0..cdef.nodes {
+    // Enough nodes for every pod at the kubelet's default of 110 pods per node (with headroom
+    // for surges), so a benchmark fleet is limited by the simulator, not by scheduling.
+    let pods: usize = apps
+        .iter()
+        .map(|a| a.replicas.max(0) as usize)
+        .sum::<usize>()
+        + extra_pods;
+    let nodes = cdef.nodes.max(pods.div_ceil(100));
+    for n in 0..nodes {
         create::<Node>(cluster, node_json(cdef, n));
     }
     for a in apps {
@@ -271,7 +279,7 @@ fn node_json(c: &ClusterDef, n: usize) -> Value {
             "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
             "topology.kubernetes.io/region": c.region, "topology.kubernetes.io/zone": format!("{}-{}", c.region, n % 3 + 1),
             "node.kubernetes.io/instance-type": "Standard_D4s_v5"}},
-        "spec": {"podCIDR": format!("10.244.{n}.0/24"), "providerID": format!("azure:///subscriptions/sim/{name}")},
+        "spec": {"podCIDR": format!("10.{}.{}.0/24", 244 + n / 256, n % 256), "providerID": format!("azure:///subscriptions/sim/{name}")},
         "status": {
             "capacity": {"cpu": "4", "memory": "16374124Ki", "pods": "110", "ephemeral-storage": "129886128Ki"},
             "allocatable": {"cpu": "3860m", "memory": "12880236Ki", "pods": "110", "ephemeral-storage": "119703055367"},
@@ -281,7 +289,7 @@ fn node_json(c: &ClusterDef, n: usize) -> Value {
                 {"type": "PIDPressure", "status": "False", "reason": "KubeletHasSufficientPID", "message": "kubelet has sufficient PID available"},
                 {"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status"}
             ],
-            "addresses": [{"type": "InternalIP", "address": format!("10.224.0.{}", n + 4)}, {"type": "Hostname", "address": name}],
+            "addresses": [{"type": "InternalIP", "address": format!("10.224.{}.{}", n / 250, n % 250 + 4)}, {"type": "Hostname", "address": name}],
             "nodeInfo": {"kubeletVersion": "v1.32.4", "kubeProxyVersion": "", "containerRuntimeVersion": "containerd://1.7.27-1",
                          "kernelVersion": "5.15.0-1089-azure", "osImage": "Ubuntu 22.04.5 LTS", "operatingSystem": "linux",
                          "architecture": "amd64", "machineID": format!("{:032x}", n + 1), "systemUUID": format!("{:08x}-0000-0000-0000-000000000000", n + 1),

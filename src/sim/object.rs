@@ -33,6 +33,9 @@ pub trait SimObject:
     fn table(store: &Store) -> &Table<Self>;
     fn table_mut(store: &mut Store) -> &mut Table<Self>;
 
+    /// The field-selector paths this kind supports beyond `metadata.name` / `metadata.namespace`.
+    const FIELDS: &'static [&'static str];
+
     /// A field-selector value beyond `metadata.name` / `metadata.namespace`; None = unsupported field.
     fn extra_field(&self, _path: &str) -> Option<String> {
         None
@@ -53,9 +56,10 @@ pub trait SimObject:
 }
 
 macro_rules! sim_object {
-    ($ty:ty, $res:expr, $status:expr, $field:ident) => {
+    ($ty:ty, $res:expr, $status:expr, $field:ident, $fields:expr) => {
         impl SimObject for $ty {
             const RES: Res = $res;
+            const FIELDS: &'static [&'static str] = $fields;
             const HAS_STATUS: bool = $status;
             fn table(store: &Store) -> &Table<Self> {
                 &store.$field
@@ -70,14 +74,59 @@ macro_rules! sim_object {
     };
 }
 
-sim_object!(Namespace, Res::Namespaces, false, namespaces);
-sim_object!(Node, Res::Nodes, false, nodes);
-sim_object!(Pod, Res::Pods, false, pods);
-sim_object!(Service, Res::Services, false, services);
-sim_object!(Event, Res::Events, false, events);
-sim_object!(Deployment, Res::Deployments, true, deployments);
-sim_object!(ReplicaSet, Res::ReplicaSets, true, replicasets);
-sim_object!(HorizontalPodAutoscaler, Res::HpaV2, true, hpas);
+sim_object!(
+    Namespace,
+    Res::Namespaces,
+    false,
+    namespaces,
+    &["status.phase"]
+);
+sim_object!(Node, Res::Nodes, false, nodes, &["spec.unschedulable"]);
+sim_object!(
+    Pod,
+    Res::Pods,
+    false,
+    pods,
+    &[
+        "spec.nodeName",
+        "spec.restartPolicy",
+        "spec.schedulerName",
+        "spec.serviceAccountName",
+        "spec.hostNetwork",
+        "status.phase",
+        "status.podIP",
+        "status.nominatedNodeName",
+    ]
+);
+sim_object!(Service, Res::Services, false, services, &[]);
+sim_object!(
+    Event,
+    Res::Events,
+    false,
+    events,
+    &[
+        "involvedObject.kind",
+        "involvedObject.namespace",
+        "involvedObject.name",
+        "involvedObject.uid",
+        "involvedObject.apiVersion",
+        "involvedObject.resourceVersion",
+        "involvedObject.fieldPath",
+        "reason",
+        "reportingComponent",
+        "source",
+        "type",
+    ]
+);
+sim_object!(Deployment, Res::Deployments, true, deployments, &[]);
+sim_object!(
+    ReplicaSet,
+    Res::ReplicaSets,
+    true,
+    replicasets,
+    &["status.replicas"]
+);
+sim_object!(HorizontalPodAutoscaler, Res::HpaV2, true, hpas, &[]);
 
 /// Per-type field-selector support, following the fields kube-apiserver registers for each kind.
 trait ExtraField {

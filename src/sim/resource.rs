@@ -14,7 +14,7 @@ use super::object::SimObject;
 use super::patch::{self, PatchKind};
 use super::selector::{FieldSelector, LabelSelector};
 use super::status::ApiError;
-use super::store::{Key, Store, Stored};
+use super::store::{Key, Selection, Store, Stored};
 use super::table::{self, IncludeObject, TableObject};
 use super::views;
 
@@ -61,6 +61,21 @@ impl Filter {
             .matches(|path| blank.field(&views::field_path(self.res, path)))
             .map(|_| ())
             .map_err(|field| ApiError::bad_request(format!("field label not supported: {field}")))
+    }
+
+    /// The same judgement on the selectable state kept in watch history (fields were validated
+    /// up front, so an unsupported one cannot occur here).
+    pub fn matches_selection<T: SimObject>(&self, sel: &Selection) -> bool {
+        if let Some(ns) = &self.namespace
+            && sel.namespace != *ns
+        {
+            return false;
+        }
+        self.labels.matches(sel.labels.as_ref())
+            && self
+                .fields
+                .matches(|path| sel.field::<T>(&views::field_path(self.res, path)))
+                .unwrap_or(false)
     }
 
     pub fn matches<T: SimObject>(&self, obj: &T) -> Result<bool, ApiError> {

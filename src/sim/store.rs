@@ -54,16 +54,66 @@ impl EventType {
     }
 }
 
-/// One change, as a watch delivers it.
+/// What a label or field selector can see of an object: enough to filter a watch without
+/// keeping every past version of the object alive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selection {
+    pub namespace: String,
+    pub name: String,
+    pub labels: Option<BTreeMap<String, String>>,
+    /// The values of `T::FIELDS`, in order.
+    pub fields: Box<[String]>,
+}
+
+impl Selection {
+    pub fn of<T: SimObject>(obj: &T) -> Self {
+        let meta = obj.metadata();
+        Self {
+            namespace: meta.namespace.clone().unwrap_or_default(),
+            name: meta.name.clone().unwrap_or_default(),
+            labels: meta.labels.clone(),
+            fields: T::FIELDS
+                .iter()
+                .map(|f| obj.extra_field(f).unwrap_or_default())
+                .collect(),
+        }
+    }
+
+    /// A field-selector value; None means `T` does not support that field.
+    pub fn field<T: SimObject>(&self, path: &str) -> Option<String> {
+        match path {
+            "metadata.name" => Some(self.name.clone()),
+            "metadata.namespace" => Some(self.namespace.clone()),
+            _ => T::FIELDS
+                .iter()
+                .position(|f| *f == path)
+                .map(|i| self.fields[i].clone()),
+        }
+    }
+}
+
+/// One change, as a watch delivers it. History keeps these for a while, so they hold the JSON and
+/// the selectable state, not the typed object (which is several times larger): readers that need
+/// the object look up its current state in the table, as an informer would.
 #[derive(Debug)]
 pub struct WatchEvent<T> {
     pub rv: u64,
     pub ty: EventType,
-    pub obj: Arc<T>,
+    pub key: Key,
     pub json: Bytes,
-    /// The state before a MODIFIED change, so a filtered watch can tell an object that stopped
-    /// matching its selector (sent as DELETED) from one that started to (sent as ADDED).
-    pub prev: Option<Arc<T>>,
+    pub sel: Selection,
+    /// The selectable state before a MODIFIED change, when it differs, so a filtered watch can
+    /// tell an object that stopped matching (sent as DELETED) from one that started to (ADDED).
+    pub prev_sel: Option<Selection>,
+    /// The final state of a DELETED object (it is no longer in the table).
+    pub gone: Option<Arc<T>>,
+}
+
+impl<T: SimObject> WatchEvent<T> {
+    /// The object as of this change, decoded from its JSON (for Table output).
+    pub fn decode(&self) -> Option<T> {
+        serde_json::from_slice(&self.json).ok()
+    }
 }
 
 /// Outcome of asking for the changes after a resourceVersion.
@@ -86,8 +136,9 @@ pub struct Table<T> {
 }
 
 /// How many live changes a slow watcher may fall behind before its stream is ended (it then
-/// re-watches from its last resourceVersion, served from history).
-const BROADCAST_CAPACITY: usize = 4096;
+/// re-watches from its last resourceVersion, served from history). The channel keeps this many
+/// recent changes alive until they are overwritten, so it stays well below the history length.
+const BROADCAST_CAPACITY: usize = 256;
 
 impl<T: SimObject> Table<T> {
     fn new() -> Self {
@@ -181,7 +232,7 @@ pub struct Store {
 }
 
 /// Default number of changes kept per kind for watches that resume from a resourceVersion.
-pub const DEFAULT_HISTORY: usize = 5000;
+pub const DEFAULT_HISTORY: usize = 1000;
 
 /// The alphabet kube uses for generated name suffixes (no vowels, no look-alike characters).
 const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
@@ -436,9 +487,12 @@ impl Store {
             WatchEvent {
                 rv,
                 ty: EventType::Deleted,
-                obj: Arc::clone(&stored.obj),
+                sel: Selection::of(&*stored.obj),
+                key,
                 json: stored.json.clone(),
-                prev: Some(old.obj),
+                // The final state is the last one, so no filter can judge them apart.
+                prev_sel: None,
+                gone: Some(Arc::clone(&stored.obj)),
             },
             limit,
         );
@@ -457,14 +511,21 @@ impl Store {
         self.rv = rv;
         let limit = self.history_limit;
         let table = T::table_mut(self);
-        let prev = table.items.insert(key, stored.clone()).map(|old| old.obj);
+        let sel = Selection::of(&*stored.obj);
+        let prev_sel = table
+            .items
+            .insert(key.clone(), stored.clone())
+            .map(|old| Selection::of(&*old.obj))
+            .filter(|old| *old != sel);
         table.record(
             WatchEvent {
                 rv,
                 ty,
-                obj: Arc::clone(&stored.obj),
+                key,
                 json: stored.json.clone(),
-                prev,
+                sel,
+                prev_sel,
+                gone: None,
             },
             limit,
         );

@@ -34,10 +34,26 @@ struct Encoder {
 }
 
 impl Encoder {
-    fn event<T: Served>(&mut self, ty: &str, obj: &T, json: &Bytes, now: jiff::Timestamp) -> Bytes {
+    /// One event. `obj` is the typed object when at hand; a Table watch decodes it from the JSON
+    /// otherwise (history keeps only JSON).
+    fn event<T: Served>(
+        &mut self,
+        ty: &str,
+        obj: Option<&T>,
+        json: &Bytes,
+        now: jiff::Timestamp,
+    ) -> Bytes {
         let object = match self.table {
             Some(include) => {
-                let t = table::table_for_object(obj, now, include, !self.sent_columns);
+                let decoded;
+                let obj = match obj {
+                    Some(o) => Some(o),
+                    None => {
+                        decoded = serde_json::from_slice::<T>(json).ok();
+                        decoded.as_ref()
+                    }
+                };
+                let t = obj.map(|o| table::table_for_object(o, now, include, !self.sent_columns));
                 self.sent_columns = true;
                 Bytes::from(serde_json::to_vec(&t).unwrap_or_default())
             }
@@ -73,28 +89,20 @@ fn frame(ty: &str, object: &[u8]) -> Bytes {
 /// What a filtered watcher sees of one change: an object that stops matching its selector leaves
 /// as DELETED, one that starts matching arrives as ADDED.
 fn visible<T: Served>(filter: &Filter, ev: &WatchEvent<T>) -> Option<&'static str> {
-    let now_matches = filter.matches(&*ev.obj).unwrap_or(false);
+    let now_matches = filter.matches_selection::<T>(&ev.sel);
+    let was = ev
+        .prev_sel
+        .as_ref()
+        .map_or(now_matches, |p| filter.matches_selection::<T>(p));
     match ev.ty {
         EventType::Added => now_matches.then_some("ADDED"),
-        EventType::Deleted => {
-            let was = ev
-                .prev
-                .as_deref()
-                .map_or(now_matches, |p| filter.matches(p).unwrap_or(false));
-            was.then_some("DELETED")
-        }
-        EventType::Modified => {
-            let was = ev
-                .prev
-                .as_deref()
-                .map_or(now_matches, |p| filter.matches(p).unwrap_or(false));
-            match (was, now_matches) {
-                (true, true) => Some("MODIFIED"),
-                (false, true) => Some("ADDED"),
-                (true, false) => Some("DELETED"),
-                (false, false) => None,
-            }
-        }
+        EventType::Deleted => was.then_some("DELETED"),
+        EventType::Modified => match (was, now_matches) {
+            (true, true) => Some("MODIFIED"),
+            (false, true) => Some("ADDED"),
+            (true, false) => Some("DELETED"),
+            (false, false) => None,
+        },
     }
 }
 
@@ -136,13 +144,11 @@ pub fn watch<T: Served>(call: &Call) -> Result<Response<Body>, ApiError> {
         let t = T::table(&store);
         let rx = t.subscribe();
         let rv = store.resource_version();
-        let initial: Vec<(&'static str, Arc<T>, Bytes)> = match from_rv {
+        let initial: Vec<(&'static str, Option<Arc<T>>, Bytes)> = match from_rv {
             Some(n) if !send_initial => match t.since(n) {
                 Since::Events(events) => events
                     .iter()
-                    .filter_map(|e| {
-                        visible(&filter, e).map(|ty| (ty, Arc::clone(&e.obj), e.json.clone()))
-                    })
+                    .filter_map(|e| visible(&filter, e).map(|ty| (ty, None, e.json.clone())))
                     .collect(),
                 Since::Expired { oldest } => {
                     drop(store);
@@ -158,7 +164,7 @@ pub fn watch<T: Served>(call: &Call) -> Result<Response<Body>, ApiError> {
                 let mut out = Vec::new();
                 for (_, s) in t.range(filter.namespace.as_deref(), None) {
                     if filter.matches(&*s.obj)? {
-                        out.push(("ADDED", Arc::clone(&s.obj), s.json.clone()));
+                        out.push(("ADDED", Some(Arc::clone(&s.obj)), s.json.clone()));
                     }
                 }
                 out
@@ -174,7 +180,11 @@ pub fn watch<T: Served>(call: &Call) -> Result<Response<Body>, ApiError> {
     tokio::spawn(async move {
         let now = cluster.now();
         for (ty, obj, json) in &initial {
-            if tx.send(enc.event(ty, &**obj, json, now)).await.is_err() {
+            if tx
+                .send(enc.event(ty, obj.as_deref(), json, now))
+                .await
+                .is_err()
+            {
                 return;
             }
         }
@@ -205,7 +215,7 @@ pub fn watch<T: Served>(call: &Call) -> Result<Response<Body>, ApiError> {
                 got = rx.recv() => match got {
                     Ok(ev) => {
                         if let Some(ty) = visible(&filter, &ev)
-                            && tx.send(enc.event(ty, &*ev.obj, &ev.json, cluster.now())).await.is_err()
+                            && tx.send(enc.event::<T>(ty, None, &ev.json, cluster.now())).await.is_err()
                         {
                             return;
                         }
@@ -244,7 +254,7 @@ async fn send_bookmark<T: Served>(
     let now = cluster.now();
     for ev in pending {
         if let Some(ty) = visible(filter, &ev) {
-            tx.send(enc.event(ty, &*ev.obj, &ev.json, now))
+            tx.send(enc.event::<T>(ty, None, &ev.json, now))
                 .await
                 .map_err(|_| ())?;
         }

@@ -234,3 +234,98 @@ fn rollback_effects_and_log_stream() {
         assert_eq!(got.len(), 3);
     });
 }
+
+#[test]
+fn paging_streaming_lists_and_versioned_views() {
+    let fleet = TestFleet::start();
+    fleet.runtime.block_on(async {
+        let client = client(&fleet, "staging").await;
+        let pods: Api<Pod> = Api::namespaced(client.clone(), "shop");
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while pods
+            .list(&kube::api::ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .len()
+            < 5
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "pods never appeared"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // limit/continue: pages of two cover every pod exactly once.
+        let all: Vec<String> = pods
+            .list(&kube::api::ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|p| p.metadata.name.unwrap())
+            .collect();
+        let mut paged = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut lp = kube::api::ListParams::default().limit(2);
+            if let Some(t) = &token {
+                lp = lp.continue_token(t);
+            }
+            let page = pods.list(&lp).await.unwrap();
+            assert!(page.items.len() <= 2);
+            paged.extend(page.items.into_iter().map(|p| p.metadata.name.unwrap()));
+            token = page.metadata.continue_.filter(|t| !t.is_empty());
+            if token.is_none() {
+                break;
+            }
+        }
+        assert_eq!(paged, all);
+
+        // Streaming lists (sendInitialEvents + the initial-events-end bookmark).
+        let (reader, writer) = reflector::store();
+        let stream = reflector(
+            writer,
+            watcher(pods.clone(), watcher::Config::default().streaming_lists()),
+        );
+        let task = tokio::spawn(stream.for_each(|_| async {}));
+        timeout(WAIT, reader.wait_until_ready())
+            .await
+            .expect("streaming list completes")
+            .unwrap();
+        assert_eq!(reader.state().len(), all.len());
+        task.abort();
+
+        // One store, two API versions: events.k8s.io/v1 events and autoscaling/v1 HPAs.
+        let events: Api<k8s_openapi::api::events::v1::Event> =
+            Api::namespaced(client.clone(), "shop");
+        let list = events
+            .list(&kube::api::ListParams::default().fields("reason=Scheduled"))
+            .await
+            .unwrap();
+        assert!(!list.items.is_empty());
+        for e in &list.items {
+            assert_eq!(e.reason.as_deref(), Some("Scheduled"));
+            assert_eq!(e.reporting_controller.as_deref(), Some("default-scheduler"));
+            assert!(
+                e.note
+                    .as_deref()
+                    .unwrap()
+                    .starts_with("Successfully assigned shop/")
+            );
+            assert_eq!(e.regarding.as_ref().unwrap().kind.as_deref(), Some("Pod"));
+        }
+        let hpas: Api<k8s_openapi::api::autoscaling::v1::HorizontalPodAutoscaler> =
+            Api::namespaced(client, "shop");
+        let api_hpa = hpas.get("api").await.unwrap();
+        let spec = api_hpa.spec.unwrap();
+        assert_eq!(
+            (
+                spec.min_replicas,
+                spec.max_replicas,
+                spec.target_cpu_utilization_percentage
+            ),
+            (Some(2), 6, Some(70))
+        );
+    });
+}

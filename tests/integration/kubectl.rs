@@ -595,3 +595,53 @@ fn create_get_delete_round_trip_and_not_found() {
         "{err}"
     );
 }
+
+#[test]
+fn pod_deletion_is_graceful_and_replaced() {
+    if !have("kubectl") {
+        return;
+    }
+    let fleet = TestFleet::start();
+    let k = Kubectl::new(&fleet, "prod-eastus");
+    k.until(&["get", "pods", "-n", "shop", "-l", "app=web"], WAIT, |o| {
+        all_running(o, 2)
+    });
+    let pod = k.ok(&[
+        "get",
+        "pods",
+        "-n",
+        "shop",
+        "-l",
+        "app=web",
+        "-o",
+        "jsonpath={.items[0].metadata.name}",
+    ]);
+    // --wait=false returns at once; the pod is Terminating until the kubelet has stopped it.
+    let out = k.ok(&["delete", "pod", &pod, "-n", "shop", "--wait=false"]);
+    assert_eq!(out.trim(), format!("pod \"{pod}\" deleted"));
+    let json: Value =
+        serde_json::from_str(&k.ok(&["get", "pod", &pod, "-n", "shop", "-o", "json"])).unwrap();
+    assert!(
+        json["metadata"]["deletionTimestamp"].is_string(),
+        "deletionTimestamp set first"
+    );
+    assert_eq!(json["metadata"]["deletionGracePeriodSeconds"], 30);
+    // Then it is gone, and the replica set has made a replacement.
+    k.until(
+        &["get", "pods", "-n", "shop", "-l", "app=web", "-o", "name"],
+        WAIT,
+        |o| !o.contains(&pod) && o.lines().count() == 2,
+    );
+    let events = k.ok(&[
+        "get",
+        "events",
+        "-n",
+        "shop",
+        "--field-selector",
+        &format!("involvedObject.name={pod}"),
+    ]);
+    assert!(
+        events.contains("Killing") && events.contains("Stopping container app"),
+        "{events}"
+    );
+}

@@ -3,5 +3,6 @@
 mod support;
 
 mod bad_input;
+mod demo_cli;
 mod kube_client;
 mod kubectl;

@@ -16,7 +16,7 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 
 use super::super::object::SimObject;
-use super::super::store::{EventType, Since, Store, Table, WatchEvent};
+use super::super::store::{Since, Store, Table, WatchEvent};
 use super::{controller_of, is_active, is_finished};
 
 pub(crate) type Key = (String, String);
@@ -100,23 +100,28 @@ impl Cache {
             self.rebuild(store, now);
             return;
         };
-        // Owners first, so their dependents are judged against the owners' latest state.
+        // Owners first, so their dependents are judged against the owners' latest state. History
+        // carries no typed objects: a change means "look at the current state", as an informer's
+        // resync would; a deletion carries the final state.
         for e in deployments {
-            match e.ty {
-                EventType::Deleted => self.remove_deployment(&e.obj),
-                _ => self.upsert_deployment(&e.obj),
+            match (&e.gone, store.deployments.get(&e.key.0, &e.key.1)) {
+                (Some(gone), _) => self.remove_deployment(gone),
+                (None, Some(current)) => self.upsert_deployment(&current.obj),
+                (None, None) => {}
             }
         }
         for e in replicasets {
-            match e.ty {
-                EventType::Deleted => self.remove_rs(&e.obj),
-                _ => self.upsert_rs(&e.obj),
+            match (&e.gone, store.replicasets.get(&e.key.0, &e.key.1)) {
+                (Some(gone), _) => self.remove_rs(gone),
+                (None, Some(current)) => self.upsert_rs(&current.obj),
+                (None, None) => {}
             }
         }
         for e in pods {
-            match e.ty {
-                EventType::Deleted => self.remove_pod(&e.obj),
-                _ => self.upsert_pod(&e.obj),
+            match (&e.gone, store.pods.get(&e.key.0, &e.key.1)) {
+                (Some(gone), _) => self.remove_pod(gone),
+                (None, Some(current)) => self.upsert_pod(&current.obj),
+                (None, None) => {}
             }
         }
         if !nodes.is_empty() {

@@ -48,14 +48,6 @@ struct Inner {
     nodes: Nodes,
 }
 
-fn key_of(pod: &Pod) -> Key {
-    let m = &pod.metadata;
-    (
-        m.namespace.clone().unwrap_or_default(),
-        m.name.clone().unwrap_or_default(),
-    )
-}
-
 fn node_of(pod: &Pod) -> Option<&str> {
     pod.spec
         .as_ref()?
@@ -90,8 +82,8 @@ impl Kubelet {
         let changed: BTreeSet<Key> = match inner.synced_rv.map(|rv| store.pods.since(rv)) {
             Some(Since::Events(events)) => events
                 .iter()
-                .filter(|e| e.ty != EventType::Deleted || inner.pods.contains_key(&key_of(&e.obj)))
-                .map(|e| key_of(&e.obj))
+                .filter(|e| e.ty != EventType::Deleted || inner.pods.contains_key(&e.key))
+                .map(|e| e.key.clone())
                 .collect(),
             // First tick, or the history no longer reaches back: relist, as a watch would.
             _ => store

@@ -1,0 +1,90 @@
+//! The `watchfloor demo --headless` process: one line naming the kubeconfig, serving until
+//! SIGTERM or SIGINT, then a clean exit with status 0.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::have;
+
+fn demo_until_signal(signal: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("nested/kubeconfig");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_watchfloor"))
+        .args(["demo", "--headless", "--seed", "7", "--kubeconfig-out"])
+        .arg(&kubeconfig)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("watchfloor starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.contains(kubeconfig.to_str().unwrap()) && line.contains("4 simulated clusters"),
+        "start-up line: {line:?}"
+    );
+    let text = std::fs::read_to_string(&kubeconfig).expect("kubeconfig written before the line");
+    for context in ["dev", "staging", "prod-eastus", "prod-westus", "viewer@dev"] {
+        assert!(
+            text.contains(&format!("- name: {context}\n")),
+            "context {context} missing"
+        );
+    }
+    assert!(text.contains("certificate-authority-data: "));
+
+    if have("kubectl") {
+        let out = Command::new("kubectl")
+            .env("KUBECONFIG", &kubeconfig)
+            .env("KUBECACHEDIR", dir.path().join("cache"))
+            .args(["--context", "prod-westus", "get", "nodes", "--no-headers"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
+    }
+
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "demo did not exit after {signal}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(exit.code(), Some(0), "demo exit after {signal}: {exit:?}");
+}
+
+#[test]
+fn headless_demo_serves_until_sigterm() {
+    demo_until_signal("-TERM");
+}
+
+#[test]
+fn headless_demo_serves_until_sigint() {
+    demo_until_signal("-INT");
+}
+
+#[test]
+fn bad_demo_arguments_are_explained() {
+    let out = Command::new(env!("CARGO_BIN_EXE_watchfloor"))
+        .args(["demo", "--speed=-3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("speed"), "{err}");
+}
