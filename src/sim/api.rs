@@ -124,7 +124,17 @@ async fn route(
     }
     let res_path = parse_resource_path(group, version, rest, &path)?;
 
-    let body = read_body(body).await?;
+    let body = match read_body(body).await {
+        Ok(body) => body,
+        // The rest of the body is still in flight: close the connection after answering, so
+        // the client does not reuse it for its next request (as Go's net/http does).
+        Err(err) => {
+            let mut resp = h::error(&err);
+            resp.headers_mut()
+                .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+            return Ok(resp);
+        }
+    };
     let call = Call {
         cluster,
         path: res_path,

@@ -215,21 +215,7 @@ fn listener(pod: &Pod, port: u16) -> Option<(&Container, jiff::Timestamp, i32)> 
         .iter()
         .find(declared)
         .or_else(|| containers.iter().find(|c| serves_port(c, port)))?;
-    let status = pod
-        .status
-        .as_ref()?
-        .container_statuses
-        .as_deref()?
-        .iter()
-        .find(|s| s.name == c.name)?;
-    let started = status
-        .state
-        .as_ref()?
-        .running
-        .as_ref()?
-        .started_at
-        .as_ref()?
-        .0;
+    let (status, started) = crate::sim::kubelet::runtime::running_since(pod, &c.name)?;
     Some((c, started, status.restart_count))
 }
 

@@ -21,6 +21,23 @@ fn all_running(out: &str, expected: usize) -> bool {
             >= expected
 }
 
+/// Waits until both web pods in shop run, and names one.
+fn running_web_pod(k: &Kubectl) -> String {
+    k.until(&["get", "pods", "-n", "shop", "-l", "app=web"], WAIT, |o| {
+        all_running(o, 2)
+    });
+    k.ok(&[
+        "get",
+        "pods",
+        "-n",
+        "shop",
+        "-l",
+        "app=web",
+        "-o",
+        "jsonpath={.items[0].metadata.name}",
+    ])
+}
+
 #[test]
 fn get_pods_all_namespaces_wide_and_json() {
     if !have("kubectl") {
@@ -391,19 +408,7 @@ fn logs_follow_previous_and_proxy() {
     }
     let fleet = TestFleet::start();
     let k = Kubectl::new(&fleet, "dev");
-    k.until(&["get", "pods", "-n", "shop", "-l", "app=web"], WAIT, |o| {
-        all_running(o, 2)
-    });
-    let pod = k.ok(&[
-        "get",
-        "pods",
-        "-n",
-        "shop",
-        "-l",
-        "app=web",
-        "-o",
-        "jsonpath={.items[0].metadata.name}",
-    ]);
+    let pod = running_web_pod(&k);
 
     let logs = k.until(&["logs", &pod, "-n", "shop"], WAIT, |o| {
         o.lines().count() >= 3
@@ -603,30 +608,52 @@ fn pod_deletion_is_graceful_and_replaced() {
     }
     let fleet = TestFleet::start();
     let k = Kubectl::new(&fleet, "prod-eastus");
-    k.until(&["get", "pods", "-n", "shop", "-l", "app=web"], WAIT, |o| {
-        all_running(o, 2)
+    let pod = running_web_pod(&k);
+    // A watch sees every state the pod passes through, however fast the simulation runs.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let watched = pod.clone();
+    let client = fleet
+        .runtime
+        .block_on(crate::kube_client::client(&fleet, "prod-eastus"));
+    let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::namespaced(client, "shop");
+    let rv = fleet
+        .runtime
+        .block_on(pods.get(&pod))
+        .unwrap()
+        .metadata
+        .resource_version
+        .unwrap();
+    fleet.runtime.spawn(async move {
+        use futures::TryStreamExt;
+        let params = kube::api::WatchParams::default().fields(&format!("metadata.name={watched}"));
+        let mut stream = Box::pin(pods.watch(&params, &rv).await.unwrap());
+        while let Ok(Some(ev)) = stream.try_next().await {
+            let (kind, pod) = match ev {
+                kube::api::WatchEvent::Modified(p) => ("MODIFIED", p),
+                kube::api::WatchEvent::Deleted(p) => ("DELETED", p),
+                _ => continue,
+            };
+            let terminating = pod.metadata.deletion_timestamp.is_some();
+            let grace = pod.metadata.deletion_grace_period_seconds;
+            if tx.send((kind, terminating, grace)).is_err() || kind == "DELETED" {
+                break;
+            }
+        }
     });
-    let pod = k.ok(&[
-        "get",
-        "pods",
-        "-n",
-        "shop",
-        "-l",
-        "app=web",
-        "-o",
-        "jsonpath={.items[0].metadata.name}",
-    ]);
-    // --wait=false returns at once; the pod is Terminating until the kubelet has stopped it.
-    let out = k.ok(&["delete", "pod", &pod, "-n", "shop", "--wait=false"]);
+    let out = k.ok(&["delete", "pod", &pod, "-n", "shop"]);
     assert_eq!(out.trim(), format!("pod \"{pod}\" deleted"));
-    let json: Value =
-        serde_json::from_str(&k.ok(&["get", "pod", &pod, "-n", "shop", "-o", "json"])).unwrap();
-    assert!(
-        json["metadata"]["deletionTimestamp"].is_string(),
-        "deletionTimestamp set first"
+    let seen: Vec<_> = rx.iter().collect();
+    let first_terminating = seen
+        .iter()
+        .position(|(_, t, _)| *t)
+        .expect("deletionTimestamp set first");
+    assert_eq!(
+        seen[first_terminating],
+        ("MODIFIED", true, Some(30)),
+        "{seen:?}"
     );
-    assert_eq!(json["metadata"]["deletionGracePeriodSeconds"], 30);
-    // Then it is gone, and the replica set has made a replacement.
+    assert_eq!(seen.last().map(|e| e.0), Some("DELETED"), "{seen:?}");
+    // The replica set has made a replacement, and the kubelet said what it did.
     k.until(
         &["get", "pods", "-n", "shop", "-l", "app=web", "-o", "name"],
         WAIT,

@@ -413,25 +413,16 @@ mod tests {
 
     use super::super::testing::*;
 
-    fn pod_names(h: &Harness) -> Vec<String> {
-        h.store
-            .list::<Pod>(Some(NS))
-            .iter()
-            .filter(|p| p.metadata.deletion_timestamp.is_none())
-            .map(|p| p.metadata.name.clone().unwrap())
-            .collect()
-    }
-
     #[test]
     fn a_lost_pod_is_replaced_from_the_history_or_after_a_rebuild() {
         let mut h = Harness::new();
         h.create_deployment(deployment("web", 2));
         h.settle();
-        let before = pod_names(&h);
+        let before = h.live_pod_names();
 
         h.store.remove::<Pod>(NS, &before[0]).unwrap();
         h.step();
-        let after = pod_names(&h);
+        let after = h.live_pod_names();
         assert_eq!(after.len(), 2);
         assert!(!after.contains(&before[0]));
 
@@ -439,7 +430,7 @@ mod tests {
         h.store.compact();
         h.store.remove::<Pod>(NS, &after[1]).unwrap();
         h.step();
-        let last = pod_names(&h);
+        let last = h.live_pod_names();
         assert_eq!(last.len(), 2);
         assert!(!last.contains(&after[1]));
         h.settle();

@@ -487,15 +487,6 @@ mod tests {
             .unwrap();
     }
 
-    fn live(h: &Harness) -> Vec<String> {
-        h.store
-            .list::<Pod>(Some(NS))
-            .iter()
-            .filter(|p| p.metadata.deletion_timestamp.is_none())
-            .map(|p| p.metadata.name.clone().unwrap())
-            .collect()
-    }
-
     #[test]
     fn creates_pods_from_the_template_and_reports_them() {
         let mut h = Harness::new();
@@ -540,7 +531,7 @@ mod tests {
         h.kubelet = false;
         h.store.create(replicaset(5), h.now).unwrap();
         h.step();
-        let mut names = live(&h);
+        let mut names = h.live_pod_names();
         names.sort();
         // names[0] stays unscheduled.
         place(&mut h, &names[1], "Pending", None, 0);
@@ -559,7 +550,7 @@ mod tests {
                 "{victim} should be deleted at {n}"
             );
         }
-        assert_eq!(live(&h), [names[4].clone()]);
+        assert_eq!(h.live_pod_names(), [names[4].clone()]);
         let deleted = h.events("SuccessfulDelete");
         let expected: Vec<_> = names[..4]
             .iter()
@@ -575,12 +566,12 @@ mod tests {
         h.kubelet = false;
         h.store.create(replicaset(2), h.now).unwrap();
         h.step();
-        let mut names = live(&h);
+        let mut names = h.live_pod_names();
         names.sort();
         place(&mut h, &names[0], "Running", Some(10), 0);
         place(&mut h, &names[1], "Running", Some(5000), 7);
         resize(&mut h, 1);
-        assert_eq!(live(&h), [names[1].clone()]);
+        assert_eq!(h.live_pod_names(), [names[1].clone()]);
     }
 
     #[test]

@@ -37,6 +37,16 @@ pub(super) struct Harness {
 }
 
 impl Harness {
+    /// Names of the pods in the test namespace that are not being deleted.
+    pub fn live_pod_names(&self) -> Vec<String> {
+        self.store
+            .list::<Pod>(Some(NS))
+            .iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .map(|p| p.metadata.name.clone().unwrap())
+            .collect()
+    }
+
     /// Three ready nodes.
     pub fn new() -> Self {
         Self::with_nodes(&["node-1", "node-2", "node-3"])

@@ -210,20 +210,11 @@ impl PodMetrics for Kubelet {
     /// Percent of the pod's CPU request in use, as metrics-server and the HPA compute it; None
     /// when a container has no CPU request or is not running.
     fn cpu_utilization(&self, pod: &Pod, now: Timestamp) -> Option<f64> {
-        let statuses = pod.status.as_ref()?.container_statuses.as_deref()?;
         let (mut used, mut requested) = (0.0, 0.0);
         for c in &pod.spec.as_ref()?.containers {
             let request = c.resources.as_ref()?.requests.as_ref()?.get("cpu")?;
             requested += runtime::cpu_millis(&request.0)?;
-            let status = statuses.iter().find(|s| s.name == c.name)?;
-            let started = status
-                .state
-                .as_ref()?
-                .running
-                .as_ref()?
-                .started_at
-                .as_ref()?
-                .0;
+            let (status, started) = runtime::running_since(pod, &c.name)?;
             let image = c.image.as_deref().unwrap_or("");
             let view = PodView::of(
                 pod,

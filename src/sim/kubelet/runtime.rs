@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use jiff::SignedDuration;
-use k8s_openapi::api::core::v1::{Container, Node, Pod};
+use k8s_openapi::api::core::v1::{Container, ContainerStatus, Node, Pod};
 
 use crate::sim::app::{pick, stable_hash};
 
@@ -116,6 +116,29 @@ pub fn go_duration(d: SignedDuration) -> String {
 }
 
 /// `format.Pod`: `name_namespace(uid)`, as kubelet messages name pods.
+/// The status of container `name` and when its running instance started; None unless running.
+pub fn running_since<'a>(
+    pod: &'a Pod,
+    name: &str,
+) -> Option<(&'a ContainerStatus, jiff::Timestamp)> {
+    let status = pod
+        .status
+        .as_ref()?
+        .container_statuses
+        .as_deref()?
+        .iter()
+        .find(|s| s.name == name)?;
+    let started = status
+        .state
+        .as_ref()?
+        .running
+        .as_ref()?
+        .started_at
+        .as_ref()?
+        .0;
+    Some((status, started))
+}
+
 pub fn pod_ref(pod: &Pod) -> String {
     let m = &pod.metadata;
     format!(
