@@ -34,8 +34,20 @@ pub fn write_kubeconfig(fleet: &RunningFleet, path: &Path) -> Result<(), DemoErr
         std::fs::create_dir_all(dir).map_err(err)?;
     }
     // Write then rename, so a reader polling for the file never sees half of it.
+    // It holds bearer tokens: readable by its owner only, as kubectl writes its own.
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, fleet.kubeconfig()).map_err(err)?;
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(err)?;
+        file.write_all(fleet.kubeconfig().as_bytes()).map_err(err)?;
+    }
     std::fs::rename(&tmp, path).map_err(err)
 }
 

@@ -33,6 +33,9 @@ fn demo_until_signal(signal: &str) {
         );
     }
     assert!(text.contains("certificate-authority-data: "));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&kubeconfig).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the kubeconfig holds tokens");
 
     if have("kubectl") {
         let out = Command::new("kubectl")
