@@ -20,6 +20,7 @@ pub trait SimObject:
     + DeserializeOwned
     + Clone
     + Default
+    + PartialEq
     + std::fmt::Debug
     + Send
     + Sync

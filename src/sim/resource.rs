@@ -172,7 +172,7 @@ pub(super) fn list_body<T: SimObject>(
     items: &[Stored<T>],
 ) -> Response<Body> {
     let info = call.path.info;
-    let mut body = Vec::with_capacity(items.iter().map(|s| s.json.len() + 1).sum::<usize>() + 256);
+    let mut body = Vec::with_capacity(items.len() * 3000 + 256);
     body.extend_from_slice(
         format!(
             "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{{\"resourceVersion\":\"{rv}\"",
@@ -189,7 +189,7 @@ pub(super) fn list_body<T: SimObject>(
         if i > 0 {
             body.push(b',');
         }
-        body.extend_from_slice(&views::render(info.res, &s.json));
+        body.extend_from_slice(&views::render(info.res, &s.json()));
     }
     body.extend_from_slice(b"]}");
     h::json(StatusCode::OK, body)
@@ -230,7 +230,7 @@ pub fn respond<T: Served>(
     }
     Ok(h::json(
         code,
-        views::render(call.path.info.res, &stored.json),
+        views::render(call.path.info.res, &stored.json()),
     ))
 }
 

@@ -164,7 +164,7 @@ pub fn watch<T: Served>(call: &Call) -> Result<Response<Body>, ApiError> {
                 let mut out = Vec::new();
                 for (_, s) in t.range(filter.namespace.as_deref(), None) {
                     if filter.matches(&*s.obj)? {
-                        out.push(("ADDED", Some(Arc::clone(&s.obj)), s.json.clone()));
+                        out.push(("ADDED", Some(Arc::clone(&s.obj)), s.json()));
                     }
                 }
                 out

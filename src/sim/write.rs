@@ -103,19 +103,7 @@ pub fn create<T: Served>(call: &Call) -> Result<Response<Body>, ApiError> {
     }
     let obj = decode::<T>(call, value, false)?;
     if dry_run(call) {
-        let stored = Stored {
-            obj: Arc::new(obj),
-            json: Default::default(),
-        };
-        let json = serde_json::to_vec(&*stored.obj).unwrap_or_default();
-        return respond(
-            call,
-            StatusCode::CREATED,
-            &Stored {
-                json: json.into(),
-                ..stored
-            },
-        );
+        return respond(call, StatusCode::CREATED, &Stored::new(Arc::new(obj)));
     }
     let stored = call.cluster.write(|store, now| store.create(obj, now))?;
     respond(call, StatusCode::CREATED, &stored)
@@ -151,17 +139,7 @@ fn finish<T: Served>(call: &Call, written: Written<T>) -> Result<Response<Body>,
     match written {
         Written::Stored(stored) => respond(call, StatusCode::OK, &stored),
         Written::Created(stored) => respond(call, StatusCode::CREATED, &stored),
-        Written::DryRun(obj) => {
-            let json = serde_json::to_vec(&obj).unwrap_or_default();
-            respond(
-                call,
-                StatusCode::OK,
-                &Stored {
-                    obj: Arc::new(obj),
-                    json: json.into(),
-                },
-            )
-        }
+        Written::DryRun(obj) => respond(call, StatusCode::OK, &Stored::new(Arc::new(obj))),
     }
 }
 
@@ -210,7 +188,7 @@ pub fn patch<T: Served>(call: &Call) -> Result<Response<Body>, ApiError> {
             return Err(not_found(call));
         };
         let mut value: Value =
-            serde_json::from_slice(&old.json).map_err(|e| ApiError::internal(e.to_string()))?;
+            serde_json::to_value(&*old.obj).map_err(|e| ApiError::internal(e.to_string()))?;
         let rv_before = value["metadata"]["resourceVersion"].clone();
         patch::apply_patch(kind, &mut value, &call.body).map_err(|e| {
             let info = call.path.info;
