@@ -59,6 +59,7 @@ pub async fn run_headless(
     let fleet = fleet::start(&fleet::builtin(), &opts)
         .await
         .map_err(DemoError::Start)?;
+    let chosen = kubeconfig_out.is_none();
     let path = kubeconfig_out.unwrap_or_else(default_kubeconfig_path);
     write_kubeconfig(&fleet, &path)?;
     let names: Vec<&str> = fleet.clusters.iter().map(|c| c.def.name.as_str()).collect();
@@ -68,9 +69,13 @@ pub async fn run_headless(
         names.join(", "),
         path.display()
     );
-    wait_for_stop().await.map_err(DemoError::Signals)?;
+    let stopped = wait_for_stop().await.map_err(DemoError::Signals);
     drop(fleet);
-    Ok(())
+    // A kubeconfig the user asked for stays; our own temporary one (tokens inside) goes.
+    if chosen && let Some(dir) = path.parent() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    stopped
 }
 
 async fn wait_for_stop() -> std::io::Result<()> {

@@ -91,3 +91,31 @@ fn bad_demo_arguments_are_explained() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("speed"), "{err}");
 }
+
+#[test]
+fn default_kubeconfig_is_temporary_and_removed_on_exit() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_watchfloor"))
+        .args(["demo", "--headless"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("watchfloor starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let path = std::path::PathBuf::from(line.trim().rsplit("kubeconfig: ").next().unwrap());
+    assert!(path.is_file(), "kubeconfig at {path:?}");
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert!(
+        !path.parent().unwrap().exists(),
+        "temporary kubeconfig dir left behind"
+    );
+}
