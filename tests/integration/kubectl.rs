@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{Kubectl, TestFleet, have, rows};
+use crate::support::{Kubectl, fleet_for_kubectl, rows};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -40,10 +40,9 @@ fn running_web_pod(k: &Kubectl) -> String {
 
 #[test]
 fn get_pods_all_namespaces_wide_and_json() {
-    if !have("kubectl") {
+    let Some(fleet) = fleet_for_kubectl() else {
         return;
-    }
-    let fleet = TestFleet::start();
+    };
     let k = Kubectl::new(&fleet, "dev");
     // The built-in dev cluster runs web (2), api (2) and worker (1) in shop.
     let out = k.until(&["get", "pods", "-A"], WAIT, |o| all_running(o, 5));
@@ -108,10 +107,9 @@ fn get_pods_all_namespaces_wide_and_json() {
 
 #[test]
 fn get_deployments_replicasets_and_events() {
-    if !have("kubectl") {
+    let Some(fleet) = fleet_for_kubectl() else {
         return;
-    }
-    let fleet = TestFleet::start();
+    };
     let k = Kubectl::new(&fleet, "prod-eastus");
     let out = k.until(&["get", "deploy,rs", "-n", "shop"], WAIT, |o| {
         rows(o).iter().any(|r| {
@@ -158,10 +156,9 @@ fn get_deployments_replicasets_and_events() {
 
 #[test]
 fn scale_set_image_rollout_status_history_and_undo() {
-    if !have("kubectl") {
+    let Some(fleet) = fleet_for_kubectl() else {
         return;
-    }
-    let fleet = TestFleet::start();
+    };
     let k = Kubectl::new(&fleet, "staging");
     k.until(&["get", "deploy", "web", "-n", "shop"], WAIT, |o| {
         o.contains("2/2")
@@ -340,10 +337,9 @@ fn scale_set_image_rollout_status_history_and_undo() {
 
 #[test]
 fn rollout_restart_rolls_new_pods() {
-    if !have("kubectl") {
+    let Some(fleet) = fleet_for_kubectl() else {
         return;
-    }
-    let fleet = TestFleet::start();
+    };
     let k = Kubectl::new(&fleet, "dev");
     k.until(&["get", "deploy", "worker", "-n", "shop"], WAIT, |o| {
         o.contains("1/1")
@@ -403,10 +399,9 @@ fn rollout_restart_rolls_new_pods() {
 
 #[test]
 fn logs_follow_previous_and_proxy() {
-    if !have("kubectl") {
+    let Some(fleet) = fleet_for_kubectl() else {
         return;
-    }
-    let fleet = TestFleet::start();
+    };
     let k = Kubectl::new(&fleet, "dev");
     let pod = running_web_pod(&k);
 
@@ -534,10 +529,9 @@ fn logs_follow_previous_and_proxy() {
 
 #[test]
 fn read_only_context_is_refused_with_the_real_message() {
-    if !have("kubectl") {
+    let Some(fleet) = fleet_for_kubectl() else {
         return;
-    }
-    let fleet = TestFleet::start();
+    };
     let viewer = Kubectl::new(&fleet, "viewer@dev");
     assert!(viewer.ok(&["get", "deploy", "-n", "shop"]).contains("web"));
     assert_eq!(
@@ -562,10 +556,9 @@ fn read_only_context_is_refused_with_the_real_message() {
 
 #[test]
 fn create_get_delete_round_trip_and_not_found() {
-    if !have("kubectl") {
+    let Some(fleet) = fleet_for_kubectl() else {
         return;
-    }
-    let fleet = TestFleet::start();
+    };
     let k = Kubectl::new(&fleet, "dev");
     let manifest = fleet.dir.path().join("hello.yaml");
     std::fs::write(
@@ -603,10 +596,9 @@ fn create_get_delete_round_trip_and_not_found() {
 
 #[test]
 fn pod_deletion_is_graceful_and_replaced() {
-    if !have("kubectl") {
+    let Some(fleet) = fleet_for_kubectl() else {
         return;
-    }
-    let fleet = TestFleet::start();
+    };
     let k = Kubectl::new(&fleet, "prod-eastus");
     let pod = running_web_pod(&k);
     // A watch sees every state the pod passes through, however fast the simulation runs.

@@ -69,6 +69,11 @@ pub fn have(program: &str) -> bool {
     found
 }
 
+/// A fresh fleet for a kubectl test, or None (after a loud SKIP) when kubectl is missing.
+pub fn fleet_for_kubectl() -> Option<TestFleet> {
+    have("kubectl").then(TestFleet::start)
+}
+
 /// The machine's kubectl, pointed at a test fleet.
 pub struct Kubectl<'a> {
     pub fleet: &'a TestFleet,
