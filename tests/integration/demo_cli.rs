@@ -2,25 +2,36 @@
 //! SIGTERM or SIGINT, then a clean exit with status 0.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::have;
 
-fn demo_until_signal(signal: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("nested/kubeconfig");
+/// Starts the headless demo with `args` and returns it with its start-up line.
+fn spawn_demo(args: &[&std::ffi::OsStr]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_watchfloor"))
-        .args(["demo", "--headless", "--seed", "7", "--kubeconfig-out"])
-        .arg(&kubeconfig)
+        .args(["demo", "--headless"])
+        .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .expect("watchfloor starts");
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
+    (child, line)
+}
+
+fn demo_until_signal(signal: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("nested/kubeconfig");
+    let (mut child, line) = spawn_demo(&[
+        "--seed".as_ref(),
+        "7".as_ref(),
+        "--kubeconfig-out".as_ref(),
+        kubeconfig.as_os_str(),
+    ]);
     assert!(
         line.contains(kubeconfig.to_str().unwrap()) && line.contains("4 simulated clusters"),
         "start-up line: {line:?}"
@@ -94,16 +105,7 @@ fn bad_demo_arguments_are_explained() {
 
 #[test]
 fn default_kubeconfig_is_temporary_and_removed_on_exit() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_watchfloor"))
-        .args(["demo", "--headless"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("watchfloor starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (mut child, line) = spawn_demo(&[]);
     let path = std::path::PathBuf::from(line.trim().rsplit("kubeconfig: ").next().unwrap());
     assert!(path.is_file(), "kubeconfig at {path:?}");
     assert!(

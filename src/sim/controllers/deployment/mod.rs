@@ -66,6 +66,15 @@ impl Sets {
         self.old.iter().chain(self.new.as_ref()).cloned().collect()
     }
 
+    /// The old ReplicaSets that still want replicas.
+    fn active_old(&self) -> Vec<Arc<ReplicaSet>> {
+        self.old
+            .iter()
+            .filter(|rs| util::rs_replicas(rs) > 0)
+            .cloned()
+            .collect()
+    }
+
     /// Puts a freshly written ReplicaSet in place of its older copy.
     fn replace(&mut self, updated: Arc<ReplicaSet>) {
         let name = &updated.metadata.name;

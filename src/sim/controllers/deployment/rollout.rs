@@ -64,12 +64,7 @@ impl Sync<'_> {
     /// `reconcileOldReplicaSets`: shrinks old ReplicaSets as far as maxUnavailable allows, first
     /// by dropping their unhealthy replicas, then their available ones.
     fn reconcile_old_rss(&mut self, sets: &mut Sets) -> bool {
-        let active_old: Vec<_> = sets
-            .old
-            .iter()
-            .filter(|rs| rs_replicas(rs) > 0)
-            .cloned()
-            .collect();
+        let active_old = sets.active_old();
         if total(&active_old) == 0 {
             return false;
         }
@@ -115,12 +110,7 @@ impl Sync<'_> {
     /// `scaleDownOldReplicaSetsForRollingUpdate`: removes available old replicas beyond what
     /// maxUnavailable requires to stay up, oldest ReplicaSet first.
     fn scale_down_old_for_rolling_update(&mut self, sets: &mut Sets, min_available: i32) -> i32 {
-        let active_old: Vec<_> = sets
-            .old
-            .iter()
-            .filter(|rs| rs_replicas(rs) > 0)
-            .cloned()
-            .collect();
+        let active_old = sets.active_old();
         let in_play = active_old.iter().chain(sets.new.as_ref());
         let available: i32 = in_play.map(|rs| rs_available(rs)).sum();
         if available <= min_available {
@@ -143,12 +133,7 @@ impl Sync<'_> {
 
     /// `rolloutRecreate`.
     pub(super) fn rollout_recreate(&mut self, mut sets: Sets) {
-        let active_old: Vec<_> = sets
-            .old
-            .iter()
-            .filter(|rs| rs_replicas(rs) > 0)
-            .cloned()
-            .collect();
+        let active_old = sets.active_old();
         let mut scaled = false;
         for rs in active_old {
             let updated = self.scale_and_record(&rs, 0);

@@ -41,12 +41,7 @@ impl Sync<'_> {
             return;
         }
         if sets.new.as_ref().is_some_and(|n| is_saturated(d, n)) {
-            let active: Vec<_> = sets
-                .old
-                .iter()
-                .filter(|rs| rs_replicas(rs) > 0)
-                .cloned()
-                .collect();
+            let active = sets.active_old();
             for rs in active {
                 let updated = self.scale_and_record(&rs, 0);
                 sets.replace(updated);
