@@ -56,6 +56,7 @@ pub async fn run_headless(
     opts: FleetOptions,
     kubeconfig_out: Option<PathBuf>,
 ) -> Result<(), DemoError> {
+    let signals = StopSignals::install().map_err(DemoError::Signals)?;
     let fleet = fleet::start(&fleet::builtin(), &opts)
         .await
         .map_err(DemoError::Start)?;
@@ -69,22 +70,35 @@ pub async fn run_headless(
         names.join(", "),
         path.display()
     );
-    let stopped = wait_for_stop().await.map_err(DemoError::Signals);
+    signals.wait().await;
     drop(fleet);
     // A kubeconfig the user asked for stays; our own temporary one (tokens inside) goes.
     if chosen && let Some(dir) = path.parent() {
         let _ = std::fs::remove_dir_all(dir);
     }
-    stopped
+    Ok(())
 }
 
-async fn wait_for_stop() -> std::io::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+/// SIGTERM and SIGINT listeners. Installed before the start-up line is printed, so a caller that
+/// signals as soon as it reads the line gets a clean stop, not the default kill.
+struct StopSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
     }
-    Ok(())
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
 }
