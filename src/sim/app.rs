@@ -11,6 +11,7 @@ use bytes::Bytes;
 use jiff::{SignedDuration, Timestamp};
 
 mod default;
+pub mod profile;
 
 pub use default::DefaultApp;
 

@@ -33,4 +33,5 @@ pub mod table;
 pub mod tls;
 pub mod views;
 pub mod watch;
+pub mod world;
 pub mod write;
