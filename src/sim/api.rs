@@ -67,6 +67,9 @@ pub async fn handle(
     addr: SocketAddr,
     req: Request<Incoming>,
 ) -> Response<Body> {
+    if let Some(delay) = cluster.api_delay() {
+        tokio::time::sleep(delay).await;
+    }
     match route(cluster, addr, req).await {
         Ok(resp) => resp,
         Err(err) => h::error(&err),

@@ -39,6 +39,9 @@ pub struct Cluster {
     /// Bumped to end every open watch stream at once (a "dropped watches" fault, or a test forcing
     /// clients to resume from their last resourceVersion).
     watch_epoch: tokio::sync::watch::Sender<u64>,
+    /// A "slow API server" fault: every request waits this long (real time) until the given
+    /// simulated time.
+    slow: Mutex<Option<(Duration, Timestamp)>>,
 }
 
 /// How often controllers run when nothing wakes them (real time).
@@ -54,6 +57,7 @@ impl Cluster {
             store: Mutex::new(Store::new(spec.seed)),
             changed: Notify::new(),
             watch_epoch: tokio::sync::watch::Sender::new(0),
+            slow: Mutex::new(None),
         })
     }
 
@@ -84,6 +88,18 @@ impl Cluster {
     /// Changes when watches must end (see [`Cluster::drop_watches`]).
     pub fn watch_epoch(&self) -> tokio::sync::watch::Receiver<u64> {
         self.watch_epoch.subscribe()
+    }
+
+    /// Makes every request wait `delay` (real time) before it is served, until `until`.
+    pub fn slow_down(&self, delay: Duration, until: Timestamp) {
+        *self.slow.lock().unwrap_or_else(|e| e.into_inner()) = Some((delay, until));
+    }
+
+    /// How long a request arriving now waits before it is served.
+    pub fn api_delay(&self) -> Option<Duration> {
+        let slow = *self.slow.lock().unwrap_or_else(|e| e.into_inner());
+        slow.filter(|&(_, until)| self.now() < until)
+            .map(|(d, _)| d)
     }
 
     pub fn user_by_token(&self, token: &str) -> Option<&User> {

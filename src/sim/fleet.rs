@@ -15,11 +15,13 @@ use tokio::task::JoinHandle;
 use super::clock::SimClock;
 use super::cluster::{Cluster, ClusterSpec, User};
 use super::defaults;
+use super::faults::Crashable;
 use super::kinds::Res;
 use super::kubelet::Kubelet;
 use super::object::SimObject;
 use super::server::ServerHandle;
 use super::tls::SimTls;
+use super::world::World;
 
 #[derive(Clone, Debug)]
 pub struct ClusterDef {
@@ -129,6 +131,8 @@ pub struct RunningCluster {
     pub server: ServerHandle,
     pub admin: User,
     pub viewer: User,
+    /// The faults the timeline injected into this cluster's apps.
+    pub world: Arc<World>,
     controllers: JoinHandle<()>,
 }
 
@@ -172,7 +176,8 @@ pub async fn start(def: &FleetDef, opts: &FleetOptions) -> std::io::Result<Runni
             seed,
             users: vec![admin.clone(), viewer.clone()],
         };
-        let cluster = Cluster::new(spec, clock.clone(), new_kubelet(seed));
+        let world = Arc::new(World::new());
+        let cluster = Cluster::new(spec, clock.clone(), new_kubelet(seed, &world));
         populate(&cluster, cdef, &def.apps, per_cluster_extra);
         cluster.reconcile();
         let server = ServerHandle::start(
@@ -188,14 +193,16 @@ pub async fn start(def: &FleetDef, opts: &FleetOptions) -> std::io::Result<Runni
             server,
             admin,
             viewer,
+            world,
             controllers,
         });
     }
     Ok(RunningFleet { clusters, tls })
 }
 
-fn new_kubelet(seed: u64) -> Kubelet {
-    Kubelet::new(std::sync::Arc::new(crate::sim::app::DefaultApp), seed)
+fn new_kubelet(seed: u64, world: &Arc<World>) -> Kubelet {
+    let app = Arc::new(crate::sim::app::DefaultApp);
+    Kubelet::new(Arc::new(Crashable::new(app, Arc::clone(world))), seed)
 }
 
 fn create<T: SimObject>(cluster: &Cluster, mut value: Value) {

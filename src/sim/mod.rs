@@ -14,6 +14,7 @@ pub mod demo;
 pub mod discovery;
 pub mod duration;
 pub mod events;
+pub mod faults;
 pub mod fleet;
 pub mod http;
 pub mod kinds;

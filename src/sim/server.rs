@@ -2,7 +2,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -16,9 +16,13 @@ use super::tls::SimTls;
 
 /// A running API server. Dropping it (or calling [`ServerHandle::stop`]) closes the listener and
 /// every open connection at once, which is what a client sees when a cluster becomes unreachable.
+/// [`ServerHandle::resume`] binds the same address again: the cluster comes back where clients
+/// (and the kubeconfig) expect it.
 pub struct ServerHandle {
     pub addr: SocketAddr,
-    task: JoinHandle<()>,
+    cluster: Arc<Cluster>,
+    tls: SimTls,
+    task: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl ServerHandle {
@@ -30,12 +34,53 @@ impl ServerHandle {
     ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let task = tokio::spawn(accept_loop(listener, cluster, addr, tls));
-        Ok(Self { addr, task })
+        let task = tokio::spawn(accept_loop(
+            listener,
+            Arc::clone(&cluster),
+            addr,
+            tls.clone(),
+        ));
+        Ok(Self {
+            addr,
+            cluster,
+            tls,
+            task: Mutex::new(Some(task)),
+        })
     }
 
+    fn task(&self) -> std::sync::MutexGuard<'_, Option<JoinHandle<()>>> {
+        self.task.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Closes the listener and every connection: new connections are refused until
+    /// [`ServerHandle::resume`].
     pub fn stop(&self) {
-        self.task.abort();
+        if let Some(task) = self.task().take() {
+            task.abort();
+        }
+    }
+
+    /// Whether the server is accepting connections.
+    pub fn is_up(&self) -> bool {
+        self.task().is_some()
+    }
+
+    /// Serves again on the same address after [`ServerHandle::stop`] (a no-op while up).
+    pub async fn resume(&self) -> std::io::Result<()> {
+        if self.is_up() {
+            return Ok(());
+        }
+        let listener = TcpListener::bind(self.addr).await?;
+        let task = tokio::spawn(accept_loop(
+            listener,
+            Arc::clone(&self.cluster),
+            self.addr,
+            self.tls.clone(),
+        ));
+        if let Some(old) = self.task().replace(task) {
+            old.abort();
+        }
+        Ok(())
     }
 
     pub fn url(&self) -> String {
@@ -45,7 +90,7 @@ impl ServerHandle {
 
 impl Drop for ServerHandle {
     fn drop(&mut self) {
-        self.task.abort();
+        self.stop();
     }
 }
 

@@ -10,8 +10,8 @@ use std::sync::RwLock;
 
 use jiff::{SignedDuration, Timestamp};
 
-/// What a fault applies to: the pods of one app (their `app` label) in one namespace, or a
-/// dependency known by its service name in that namespace.
+/// What a fault applies to: the pods of one app (their `app` label) in one namespace, a
+/// dependency known by its service name in that namespace, or (for a crash) one pod by name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
     pub namespace: String,
@@ -40,6 +40,8 @@ pub enum FaultKind {
     /// The dependency is down: apps that depend on it fail readiness with it in error, and its
     /// own pods report it (`pg_up 0`, `redis_up 0`).
     DependencyDown,
+    /// The target is a pod (by name): its container instance running at `from` dies then.
+    Crash,
 }
 
 #[derive(Clone, Debug, PartialEq)]

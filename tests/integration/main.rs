@@ -4,5 +4,6 @@ mod support;
 
 mod bad_input;
 mod demo_cli;
+mod faults;
 mod kube_client;
 mod kubectl;

@@ -217,6 +217,13 @@ impl CtrRt {
                 .is_none_or(|p| p.result == Some(true))
     }
 
+    /// Brings a running container's periodic re-check forward to `t`.
+    pub fn recheck_at(&mut self, t: Timestamp) {
+        if let CState::Running { recheck, .. } = &mut self.state {
+            *recheck = (*recheck).min(t);
+        }
+    }
+
     /// The next time this container needs the kubelet.
     pub fn due(&self) -> Option<Timestamp> {
         match &self.state {

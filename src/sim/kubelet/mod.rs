@@ -109,6 +109,25 @@ impl Kubelet {
         inner.synced_rv = Some(store.resource_version());
     }
 
+    /// Makes the kubelet ask the app about the pod's running containers again at its next tick,
+    /// rather than at the periodic re-check: the app's world changed (a fault was injected).
+    pub fn recheck(&self, namespace: &str, name: &str, now: Timestamp) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let Inner { pods, due, .. } = &mut *inner;
+        let key = (namespace.to_string(), name.to_string());
+        let Some(rt) = pods.get_mut(&key) else { return };
+        for c in &mut rt.containers {
+            c.recheck_at(now);
+        }
+        if let Some(t) = rt.indexed.take() {
+            due.remove(&(t, key.clone()));
+        }
+        if let Some(t) = rt.due() {
+            due.insert((t, key));
+            rt.indexed = Some(t);
+        }
+    }
+
     /// Brings one pod up to `now`; `observe` first compares it with the stored object.
     fn process(
         &self,

@@ -1,0 +1,219 @@
+//! The faults a timeline plays on a running cluster. Each acts the way the real failure would and
+//! shows through the API, never through a side channel: a new image is a Deployment update (the
+//! controllers roll it out), a crashed pod is a container that exits (the kubelet restarts it and
+//! records it), an unreachable cluster refuses connections, a slow one answers late.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Pod;
+
+use super::app::{App, AppRequest, AppResponse, ExecResult, Exit, LogLine, PodView, Unreachable};
+use super::fleet::RunningCluster;
+use super::world::{Fault, FaultKind, Target, World};
+
+/// Which pod `crash-pod` kills.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PodPick {
+    /// This pod.
+    Named(String),
+    /// The first running pod (by name) with this `app` label.
+    App(String),
+}
+
+impl RunningCluster {
+    /// `kubectl set image deployment/<deployment> <container>=<image>`: the Deployment's pod
+    /// template changes and the deployment controller rolls it out. `container` None means every
+    /// container (as `*=` does).
+    pub fn set_image(
+        &self,
+        namespace: &str,
+        deployment: &str,
+        container: Option<&str>,
+        image: &str,
+    ) -> Result<(), String> {
+        self.cluster.write(|store, _| {
+            store
+                .mutate::<Deployment>(namespace, deployment, |d| {
+                    let containers = d
+                        .spec
+                        .as_mut()
+                        .and_then(|s| s.template.spec.as_mut())
+                        .map(|s| s.containers.as_mut_slice())
+                        .unwrap_or_default();
+                    for c in containers {
+                        if container.is_none_or(|n| n == c.name) {
+                            c.image = Some(image.to_string());
+                        }
+                    }
+                })
+                .map(|_| ())
+                .map_err(|e| format!("{namespace}/{deployment}: {}", e.message))
+        })
+    }
+
+    /// Kills one container instance of a pod at once (exit code 137 after a fatal log line); the
+    /// kubelet sees it exit and restarts it as its restart policy says. Returns the pod's name.
+    pub fn crash_pod(&self, namespace: &str, pick: &PodPick) -> Result<String, String> {
+        let name = {
+            let store = self.cluster.store();
+            match pick {
+                PodPick::Named(name) => store
+                    .get::<Pod>(namespace, name)
+                    .map(|_| name.clone())
+                    .ok_or_else(|| format!("no pod {namespace}/{name}"))?,
+                PodPick::App(app) => {
+                    let mut running: Vec<String> = store
+                        .list::<Pod>(Some(namespace))
+                        .iter()
+                        .filter(|p| {
+                            p.metadata.deletion_timestamp.is_none()
+                                && p.metadata
+                                    .labels
+                                    .as_ref()
+                                    .and_then(|l| l.get("app"))
+                                    .is_some_and(|a| a == app)
+                                && p.status.as_ref().and_then(|s| s.phase.as_deref())
+                                    == Some("Running")
+                        })
+                        .filter_map(|p| p.metadata.name.clone())
+                        .collect();
+                    running.sort();
+                    running
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| format!("no running pod of app {app} in {namespace}"))?
+                }
+            }
+        };
+        self.add_fault(Target::new(namespace, &name), FaultKind::Crash, None);
+        // Have the kubelet look now rather than at its next periodic re-check of the container.
+        self.cluster
+            .kubelet
+            .recheck(namespace, &name, self.cluster.now());
+        self.cluster.changed.notify_one();
+        Ok(name)
+    }
+
+    /// Adds a fault starting now, for `span` of simulated time (None: for the rest of the run).
+    pub fn add_fault(&self, target: Target, kind: FaultKind, span: Option<SignedDuration>) {
+        let from = self.cluster.now();
+        self.world.add(Fault {
+            target,
+            kind,
+            from,
+            until: span.and_then(|d| from.checked_add(d).ok()),
+        });
+    }
+
+    /// Refuses every connection for `span` of simulated time, then serves again on the same
+    /// address. Returns when the cluster is back (or could not bind its address again).
+    pub async fn unreachable_for(&self, span: SignedDuration) -> std::io::Result<()> {
+        self.server.stop();
+        let real = self.cluster.clock.real_duration(span.unsigned_abs());
+        tokio::time::sleep(real).await;
+        // The port was ours a moment ago; another process may grab it in between, so retry a
+        // little before giving up.
+        let mut last = Ok(());
+        for _ in 0..20 {
+            last = self.server.resume().await;
+            if last.is_ok() {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        last
+    }
+
+    /// Every API request waits `delay` (real time) for `span` of simulated time.
+    pub fn slow_api(&self, delay: Duration, span: SignedDuration) {
+        let until = self
+            .cluster
+            .now()
+            .checked_add(span)
+            .unwrap_or(Timestamp::MAX);
+        self.cluster.slow_down(delay, until);
+    }
+}
+
+/// Wraps a fleet's app with the crashes the timeline injects (the app's own behaviour is its
+/// business; a crash can hit any app).
+pub struct Crashable {
+    inner: Arc<dyn App>,
+    world: Arc<World>,
+}
+
+impl Crashable {
+    pub fn new(inner: Arc<dyn App>, world: Arc<World>) -> Self {
+        Self { inner, world }
+    }
+
+    /// When a crash fault kills this instance: the first crash injected while it ran.
+    fn crash(&self, pod: &PodView<'_>) -> Option<Timestamp> {
+        self.world
+            .faults_on(pod.namespace, pod.name)
+            .iter()
+            .filter(|f| f.kind == FaultKind::Crash && f.from > pod.started_at)
+            .map(|f| f.from)
+            .min()
+    }
+}
+
+const CRASH_EXIT: Exit = Exit {
+    code: 137,
+    reason: super::app::ExitReason::Error,
+};
+
+impl App for Crashable {
+    fn http(
+        &self,
+        pod: &PodView<'_>,
+        req: &AppRequest<'_>,
+        now: Timestamp,
+    ) -> Result<AppResponse, Unreachable> {
+        self.inner.http(pod, req, now)
+    }
+
+    fn next_exit(&self, pod: &PodView<'_>, now: Timestamp) -> Option<(Timestamp, Exit)> {
+        let own = self.inner.next_exit(pod, now);
+        match (self.crash(pod), own) {
+            (Some(at), Some((t, _))) if at < t => Some((at, CRASH_EXIT)),
+            (Some(at), None) => Some((at, CRASH_EXIT)),
+            (_, own) => own,
+        }
+    }
+
+    fn on_sigterm(&self, pod: &PodView<'_>, now: Timestamp) -> Exit {
+        self.inner.on_sigterm(pod, now)
+    }
+
+    fn tcp(&self, pod: &PodView<'_>, port: u16, now: Timestamp) -> bool {
+        self.inner.tcp(pod, port, now)
+    }
+
+    fn exec(&self, pod: &PodView<'_>, command: &[String], now: Timestamp) -> ExecResult {
+        self.inner.exec(pod, command, now)
+    }
+
+    fn log_lines(&self, pod: &PodView<'_>, from: Timestamp, to: Timestamp, out: &mut Vec<LogLine>) {
+        self.inner.log_lines(pod, from, to, out);
+        if let (Some(at), Some((ended, exit))) = (self.crash(pod), pod.ended)
+            && at == ended
+            && exit == CRASH_EXIT
+            && from <= at
+            && at < to
+        {
+            out.push(LogLine {
+                at,
+                text: "fatal: process killed (crash injected by the demo's fault timeline)"
+                    .to_string(),
+            });
+        }
+    }
+
+    fn cpu_millicores(&self, pod: &PodView<'_>, now: Timestamp) -> f64 {
+        self.inner.cpu_millicores(pod, now)
+    }
+}
