@@ -7,3 +7,4 @@ mod demo_cli;
 mod faults;
 mod kube_client;
 mod kubectl;
+mod prometheus;

@@ -1,0 +1,232 @@
+//! A real Prometheus (Debian's package) scrapes every simulated pod's /metrics through the API
+//! server's pod proxy (`/api/v1/namespaces/NS/pods/POD:PORT/proxy/PATH`, bearer token, the fleet's
+//! CA), as it can on a real cluster. Debian builds Prometheus without kubernetes_sd_configs, so
+//! the test lists the pods itself and hands Prometheus one static target group per pod.
+
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{TestFleet, have};
+
+/// A Prometheus server on a loopback port, killed when dropped.
+pub struct Prometheus {
+    child: Child,
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+impl Prometheus {
+    /// Starts Prometheus scraping `pods` (namespace, name, port, path) of `cluster` every second.
+    pub fn scraping(fleet: &TestFleet, cluster: &str, pods: &[Target]) -> Self {
+        let running = fleet.fleet.cluster(cluster).expect("cluster exists");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ca = dir.path().join("ca.pem");
+        let token = dir.path().join("token");
+        std::fs::write(&ca, &fleet.fleet.tls.ca_pem).expect("ca written");
+        std::fs::write(&token, &running.admin.token).expect("token written");
+        let api = running.server.addr;
+        let groups: String = pods
+            .iter()
+            .map(|t| {
+                format!(
+                    "      - targets: ['{api}']\n        labels: {{__metrics_path__: '/api/v1/namespaces/{ns}/pods/{pod}:{port}/proxy{path}', namespace: '{ns}', pod: '{pod}', app: '{app}'}}\n",
+                    ns = t.namespace,
+                    pod = t.pod,
+                    port = t.port,
+                    path = t.path,
+                    app = t.app,
+                )
+            })
+            .collect();
+        let config = format!(
+            r#"global: {{scrape_interval: 1s, scrape_timeout: 900ms, evaluation_interval: 1s}}
+scrape_configs:
+  - job_name: pods
+    scheme: https
+    tls_config: {{ca_file: {ca}}}
+    authorization: {{credentials_file: {token}}}
+    static_configs:
+{groups}"#,
+            ca = ca.display(),
+            token = token.display(),
+        );
+        let config_path = dir.path().join("prometheus.yml");
+        std::fs::File::create(&config_path)
+            .and_then(|mut f| f.write_all(config.as_bytes()))
+            .expect("config written");
+        let port = free_port();
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config_path.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.path().join("prometheus.log")).expect("log file"),
+            ))
+            .spawn()
+            .expect("prometheus starts");
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        }
+    }
+
+    /// The log Prometheus wrote so far (for failure messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("prometheus.log")).unwrap_or_default()
+    }
+
+    /// Runs an instant query; None while Prometheus is not up yet.
+    pub fn query(&self, promql: &str) -> Option<Vec<Value>> {
+        let resp = reqwest::blocking::Client::new()
+            .get(format!("{}/api/v1/query", self.url))
+            .query(&[("query", promql)])
+            .timeout(Duration::from_secs(5))
+            .send()
+            .ok()?;
+        let body: Value = resp.json().ok()?;
+        body["data"]["result"].as_array().cloned()
+    }
+
+    /// The targets Prometheus knows, as its API reports them.
+    pub fn targets(&self) -> Vec<Value> {
+        reqwest::blocking::Client::new()
+            .get(format!("{}/api/v1/targets", self.url))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .ok()
+            .and_then(|r| r.json::<Value>().ok())
+            .and_then(|b| b["data"]["activeTargets"].as_array().cloned())
+            .unwrap_or_default()
+    }
+
+    /// Polls `promql` until `pred` holds on its result, or panics with what Prometheus saw.
+    pub fn until(
+        &mut self,
+        promql: &str,
+        timeout: Duration,
+        pred: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("prometheus exited ({status}):\n{}", self.log());
+            }
+            if let Some(result) = self.query(promql)
+                && pred(&result)
+            {
+                return result;
+            }
+            if start.elapsed() > timeout {
+                let targets: Vec<String> = self
+                    .targets()
+                    .iter()
+                    .map(|t| format!("{} {} {}", t["scrapeUrl"], t["health"], t["lastError"]))
+                    .collect();
+                panic!(
+                    "{promql}: condition not met within {timeout:?}; last result {:?}\ntargets:\n{}\nlog:\n{}",
+                    self.query(promql),
+                    targets.join("\n"),
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
+
+/// One pod for Prometheus to scrape, as its prometheus.io annotations describe it.
+pub struct Target {
+    pub namespace: String,
+    pub pod: String,
+    pub app: String,
+    pub port: String,
+    pub path: String,
+}
+
+/// The running pods of the cluster that ask to be scraped (`prometheus.io/scrape: "true"`).
+pub fn scrape_targets(fleet: &TestFleet, cluster: &str) -> Vec<Target> {
+    use k8s_openapi::api::core::v1::Pod;
+    let running = fleet.fleet.cluster(cluster).expect("cluster exists");
+    let store = running.cluster.store();
+    let mut targets: Vec<Target> = store
+        .list::<Pod>(None)
+        .iter()
+        .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
+        .filter_map(|p| {
+            let a = p.metadata.annotations.as_ref()?;
+            (a.get("prometheus.io/scrape")? == "true").then_some(())?;
+            Some(Target {
+                namespace: p.metadata.namespace.clone()?,
+                pod: p.metadata.name.clone()?,
+                app: p.metadata.labels.as_ref()?.get("app")?.clone(),
+                port: a.get("prometheus.io/port")?.clone(),
+                path: a
+                    .get("prometheus.io/path")
+                    .cloned()
+                    .unwrap_or_else(|| "/metrics".into()),
+            })
+        })
+        .collect();
+    targets.sort_by(|a, b| (&a.namespace, &a.pod).cmp(&(&b.namespace, &b.pod)));
+    targets
+}
+
+#[test]
+fn prometheus_discovers_and_scrapes_every_pod_through_the_api_proxy() {
+    if !have("prometheus") {
+        return;
+    }
+    let fleet = TestFleet::start();
+    let cluster = "prod-eastus";
+    // Wait until the pods run, so the set Prometheus should find is settled.
+    let start = Instant::now();
+    let mut targets = scrape_targets(&fleet, cluster);
+    while targets.len() < 5 && start.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(200));
+        targets = scrape_targets(&fleet, cluster);
+    }
+    assert!(!targets.is_empty(), "no running pods to scrape");
+    let expected: Vec<&str> = targets.iter().map(|t| t.pod.as_str()).collect();
+    let mut prometheus = Prometheus::scraping(&fleet, cluster, &targets);
+    let up = prometheus.until("up", Duration::from_secs(60), |r| {
+        let mut pods: Vec<&str> = r
+            .iter()
+            .filter(|s| s["value"][1] == "1")
+            .filter_map(|s| s["metric"]["pod"].as_str())
+            .collect();
+        pods.sort();
+        let mut want = expected.clone();
+        want.sort();
+        pods == want
+    });
+    assert_eq!(up.len(), expected.len());
+    // The samples are the apps' own: a counter every pod exports, labelled by Prometheus.
+    let served = prometheus.until(
+        "sum by (pod) (http_requests_total)",
+        Duration::from_secs(30),
+        |r| r.len() == expected.len(),
+    );
+    assert!(served.iter().all(|s| s["metric"]["pod"].is_string()));
+}
