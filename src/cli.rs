@@ -20,6 +20,14 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
+    /// The fleet to simulate: a built-in fleet's name (`seeds`, the default, or `small`) or a
+    /// fleet file (YAML) describing clusters, apps and fault scenarios.
+    #[arg(long, value_name = "NAME|FILE", default_value = "seeds")]
+    pub fleet: String,
+    /// Which of the fleet's fault scenarios to play (default: the fleet's own default; `calm`
+    /// plays none).
+    #[arg(long, value_name = "NAME")]
+    pub scenario: Option<String>,
     /// Seed for every random choice in the simulation; the same seed replays the same run.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -71,6 +79,8 @@ mod tests {
         };
         assert!(d.headless);
         assert_eq!(d.speed, 5.0);
+        assert_eq!(d.fleet, "seeds");
+        assert_eq!(d.scenario, None);
         assert!(Cli::try_parse_from(["watchfloor", "demo", "--speed", "0"]).is_err());
         assert!(Cli::try_parse_from(["watchfloor", "demo", "--speed", "fast"]).is_err());
     }
