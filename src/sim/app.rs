@@ -336,9 +336,18 @@ mod tests {
         assert_eq!(image_tag("registry:5000/team/web:2.5.0-oom"), "2.5.0-oom");
         assert_eq!(image_tag("registry:5000/team/web"), "latest");
         assert_eq!(image_tag("web:1@sha256:abc"), "1");
-        assert_eq!(image_repository("registry:5000/team/web:2.5.0-oom"), "registry:5000/team/web");
-        assert_eq!(image_repository("registry:5000/team/web"), "registry:5000/team/web");
-        assert_eq!(image_repository("ghcr.io/arq/arq-backend@sha256:ab"), "ghcr.io/arq/arq-backend");
+        assert_eq!(
+            image_repository("registry:5000/team/web:2.5.0-oom"),
+            "registry:5000/team/web"
+        );
+        assert_eq!(
+            image_repository("registry:5000/team/web"),
+            "registry:5000/team/web"
+        );
+        assert_eq!(
+            image_repository("ghcr.io/arq/arq-backend@sha256:ab"),
+            "ghcr.io/arq/arq-backend"
+        );
         assert_eq!(image_repository("postgres:16"), "postgres");
         assert_ne!(
             stable_hash(1, &[b"ab", b"c"]),

@@ -172,9 +172,19 @@ impl Expo {
                 let le = self.le(le);
                 self.sample(&bucket, h.labels, Some(("le", &le)), &n.to_string());
             }
-            self.sample(&bucket, h.labels, Some(("le", "+Inf")), &h.count.to_string());
+            self.sample(
+                &bucket,
+                h.labels,
+                Some(("le", "+Inf")),
+                &h.count.to_string(),
+            );
             self.sample(&format!("{name}_sum"), h.labels, None, &value(h.sum));
-            self.sample(&format!("{name}_count"), h.labels, None, &h.count.to_string());
+            self.sample(
+                &format!("{name}_count"),
+                h.labels,
+                None,
+                &h.count.to_string(),
+            );
         }
     }
 

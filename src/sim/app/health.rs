@@ -150,7 +150,10 @@ fn liveness(inst: &Instance<'_>, t: f64, now: Timestamp) -> AppResponse {
     let style = inst.profile.health;
     if inst.starting(t) {
         return match style {
-            HealthStyle::Arq => AppResponse::json(503, &json!({"status": "error", "timestamp": iso_millis(now)})),
+            HealthStyle::Arq => AppResponse::json(
+                503,
+                &json!({"status": "error", "timestamp": iso_millis(now)}),
+            ),
             _ => AppResponse::text(503, "starting\n"),
         };
     }
@@ -265,7 +268,13 @@ fn info(inst: &Instance<'_>, t: f64) -> AppResponse {
 
 /// A request to one of the app's business routes: its outcome is drawn per request from the
 /// error fraction at `t`, its latency from the latency distribution.
-fn business(inst: &Instance<'_>, route: &routes::Route, path: &str, t: f64, call: u64) -> (AppResponse, f64) {
+fn business(
+    inst: &Instance<'_>,
+    route: &routes::Route,
+    path: &str,
+    t: f64,
+    call: u64,
+) -> (AppResponse, f64) {
     let style = inst.profile.health;
     let u = unit(splitmix(call ^ 1));
     // Without the injected latency: every answer gets that added below.
@@ -282,7 +291,9 @@ fn business(inst: &Instance<'_>, route: &routes::Route, path: &str, t: f64, call
     };
     let resp = if code >= 500 {
         match style {
-            HealthStyle::Plain => AppResponse::text(code, format!("{}\n", routes::reason(code).to_lowercase())),
+            HealthStyle::Plain => {
+                AppResponse::text(code, format!("{}\n", routes::reason(code).to_lowercase()))
+            }
             HealthStyle::Arxos => AppResponse::json(code, &json!({"detail": routes::reason(code)})),
             HealthStyle::Arq => AppResponse::json(
                 code,
@@ -311,7 +322,11 @@ fn business(inst: &Instance<'_>, route: &routes::Route, path: &str, t: f64, call
 }
 
 /// Answers one HTTP request to an api, web or worker container.
-pub fn http(inst: &Instance<'_>, req: &AppRequest<'_>, now: Timestamp) -> Result<AppResponse, Unreachable> {
+pub fn http(
+    inst: &Instance<'_>,
+    req: &AppRequest<'_>,
+    now: Timestamp,
+) -> Result<AppResponse, Unreachable> {
     let t = secs(now);
     if !inst.alive(t) || t < inst.listen_at {
         return Err(Unreachable::Refused);
@@ -348,8 +363,14 @@ pub fn http(inst: &Instance<'_>, req: &AppRequest<'_>, now: Timestamp) -> Result
         info(inst, t)
     } else {
         let rs = routes::routes(inst.profile.kind, style);
-        let same_path: Vec<_> = rs.iter().filter(|r| routes::matches(r.template, path)).collect();
-        match same_path.iter().find(|r| r.method == method || (r.method == "GET" && method == "HEAD")) {
+        let same_path: Vec<_> = rs
+            .iter()
+            .filter(|r| routes::matches(r.template, path))
+            .collect();
+        match same_path
+            .iter()
+            .find(|r| r.method == method || (r.method == "GET" && method == "HEAD"))
+        {
             Some(route) => {
                 let (resp, latency) = business(inst, route, path, t, call);
                 took = latency;

@@ -75,7 +75,9 @@ fn emit(inst: &Instance<'_>, e: Entry, from: Timestamp, to: Timestamp, out: &mut
             obj.insert("ts".into(), iso_millis(e.at).into());
             obj.insert(
                 "level".into(),
-                level_name(HealthStyle::Plain, e.level).to_lowercase().into(),
+                level_name(HealthStyle::Plain, e.level)
+                    .to_lowercase()
+                    .into(),
             );
             obj.insert("logger".into(), e.logger.into());
             obj.insert("msg".into(), e.msg.into());
@@ -149,17 +151,33 @@ fn start_lines(inst: &Instance<'_>) -> Vec<Entry> {
     let mut out = match inst.profile.health {
         HealthStyle::Arq => vec![
             info(0.02, "NestFactory", "Starting Nest application...".into()),
-            info(0.3, "InstanceLoader", "AppModule dependencies initialized".into()),
+            info(
+                0.3,
+                "InstanceLoader",
+                "AppModule dependencies initialized".into(),
+            ),
         ],
         HealthStyle::Arxos => vec![
             info(0.01, "gunicorn.error", "Starting gunicorn 21.2.0".into()),
-            info(0.05, "gunicorn.error", "Listening at: http://0.0.0.0:8000 (1)".into()),
+            info(
+                0.05,
+                "gunicorn.error",
+                "Listening at: http://0.0.0.0:8000 (1)".into(),
+            ),
             info(0.1, "gunicorn.error", "Booting worker with pid: 7".into()),
             info(0.4, "uvicorn.error", "Started server process [7]".into()),
-            info(0.5, "uvicorn.error", "Waiting for application startup.".into()),
+            info(
+                0.5,
+                "uvicorn.error",
+                "Waiting for application startup.".into(),
+            ),
         ],
         HealthStyle::Plain => vec![
-            info(0.01, "main", format!("starting {} version {}", inst.app, inst.pod.tag())),
+            info(
+                0.01,
+                "main",
+                format!("starting {} version {}", inst.app, inst.pod.tag()),
+            ),
             info(0.05, "http", "listening on :8080".into()),
         ],
     };
@@ -172,7 +190,12 @@ fn start_lines(inst: &Instance<'_>) -> Vec<Entry> {
             DepRole::Other => "service",
         };
         out.push(if dep.down_at(t) {
-            Entry::new(at(f), Level::Error, "deps", format!("unable to connect to {what} {}, retrying", dep.name))
+            Entry::new(
+                at(f),
+                Level::Error,
+                "deps",
+                format!("unable to connect to {what} {}, retrying", dep.name),
+            )
         } else {
             info(f, "deps", format!("connected to {what} {}", dep.name))
         });
@@ -203,7 +226,10 @@ fn slot_lines(inst: &Instance<'_>, k: u64, at: Timestamp, t: f64, h: u64) -> Vec
                 at,
                 Level::Error,
                 "deps",
-                format!("{} unavailable: connection refused, retrying in 5s", dep.name),
+                format!(
+                    "{} unavailable: connection refused, retrying in 5s",
+                    dep.name
+                ),
             )],
             _ => Vec::new(),
         };
@@ -223,7 +249,10 @@ fn slot_lines(inst: &Instance<'_>, k: u64, at: Timestamp, t: f64, h: u64) -> Vec
     let ms = (latency * 1000.0 * 10.0).round() / 10.0;
     let id = format!("{:08x}", splitmix(h ^ 4) as u32);
     let reason = if traffic == Traffic::Draining {
-        let dep = inst.deps_down(t).next().map_or("dependency", |d| d.name.as_str());
+        let dep = inst
+            .deps_down(t)
+            .next()
+            .map_or("dependency", |d| d.name.as_str());
         format!("{dep} unavailable: connection refused")
     } else {
         "QueryFailedError: deadlock detected".to_string()
@@ -233,14 +262,24 @@ fn slot_lines(inst: &Instance<'_>, k: u64, at: Timestamp, t: f64, h: u64) -> Vec
         let job = JOBS[(splitmix(h ^ 5) % 3) as usize];
         let n = 10_000 + k;
         return vec![if failed {
-            Entry::new(at, Level::Error, "worker", format!("job {n} {job} failed: {reason}"))
-                .with("job_id", n)
-                .with("queue", "default")
+            Entry::new(
+                at,
+                Level::Error,
+                "worker",
+                format!("job {n} {job} failed: {reason}"),
+            )
+            .with("job_id", n)
+            .with("queue", "default")
         } else {
-            Entry::new(at, Level::Info, "worker", format!("job {n} {job} completed in {ms}ms"))
-                .with("job_id", n)
-                .with("queue", "default")
-                .with("duration_ms", ms)
+            Entry::new(
+                at,
+                Level::Info,
+                "worker",
+                format!("job {n} {job} completed in {ms}ms"),
+            )
+            .with("job_id", n)
+            .with("queue", "default")
+            .with("duration_ms", ms)
         }];
     }
     let rs = routes::routes(inst.profile.kind, inst.profile.health);
@@ -255,7 +294,11 @@ fn slot_lines(inst: &Instance<'_>, k: u64, at: Timestamp, t: f64, h: u64) -> Vec
         pick_code(route.codes, unit(splitmix(h ^ 7)))
     };
     let path = routes::concrete(route.template, splitmix(h ^ 8));
-    let client = format!("10.244.{}.{}", splitmix(h ^ 9) % 8, 2 + splitmix(h ^ 10) % 250);
+    let client = format!(
+        "10.244.{}.{}",
+        splitmix(h ^ 9) % 8,
+        2 + splitmix(h ^ 10) % 250
+    );
     let msg = match inst.profile.health {
         HealthStyle::Arxos => format!(
             "{client}:{} - \"{} {path} HTTP/1.1\" {code} {}",
@@ -270,20 +313,31 @@ fn slot_lines(inst: &Instance<'_>, k: u64, at: Timestamp, t: f64, h: u64) -> Vec
         HealthStyle::Arxos => "uvicorn.access",
         HealthStyle::Plain => "http",
     };
-    let level = if code >= 500 { Level::Warn } else { Level::Info };
-    let mut lines = vec![Entry::new(at, level, logger, msg)
-        .with("method", route.method)
-        .with("path", path.clone())
-        .with("route", route.template)
-        .with("status", code)
-        .with("duration_ms", ms)
-        .with("client_ip", client)
-        .with("request_id", id.clone())];
+    let level = if code >= 500 {
+        Level::Warn
+    } else {
+        Level::Info
+    };
+    let mut lines = vec![
+        Entry::new(at, level, logger, msg)
+            .with("method", route.method)
+            .with("path", path.clone())
+            .with("route", route.template)
+            .with("status", code)
+            .with("duration_ms", ms)
+            .with("client_ip", client)
+            .with("request_id", id.clone()),
+    ];
     if code >= 500 {
         lines.push(
-            Entry::new(at, Level::Error, "app", format!("request {id} failed: {reason}"))
-                .with("request_id", id)
-                .with("route", route.template),
+            Entry::new(
+                at,
+                Level::Error,
+                "app",
+                format!("request {id} failed: {reason}"),
+            )
+            .with("request_id", id)
+            .with("route", route.template),
         );
     }
     lines
@@ -298,8 +352,16 @@ fn end_lines(inst: &Instance<'_>, at: Timestamp, exit: super::Exit) -> Vec<Entry
     let style = inst.profile.health;
     if own_crash {
         let (logger, msg, stack) = match style {
-            HealthStyle::Arq => ("ExceptionHandler", "Connection terminated unexpectedly", NODE_TRACE),
-            _ => ("gunicorn.error", "Exception in worker process", PYTHON_TRACE),
+            HealthStyle::Arq => (
+                "ExceptionHandler",
+                "Connection terminated unexpectedly",
+                NODE_TRACE,
+            ),
+            _ => (
+                "gunicorn.error",
+                "Exception in worker process",
+                PYTHON_TRACE,
+            ),
         };
         let mut e = Entry::new(at, Level::Error, logger, msg);
         e.stack = stack;
@@ -310,7 +372,10 @@ fn end_lines(inst: &Instance<'_>, at: Timestamp, exit: super::Exit) -> Vec<Entry
     }
     let lines: &[(&'static str, &str)] = match style {
         HealthStyle::Arq => &[
-            ("NestApplication", "Received SIGTERM, closing the application"),
+            (
+                "NestApplication",
+                "Received SIGTERM, closing the application",
+            ),
             ("NestApplication", "Nest application closed"),
         ],
         HealthStyle::Arxos => &[
@@ -369,12 +434,19 @@ pub fn lines(inst: &Instance<'_>, from: Timestamp, to: Timestamp, out: &mut Vec<
     let ready = inst.at(inst.ready_at);
     let stop = to.min(end).min(quiet_from);
     let base = inst.pod.hash(salt::LINE);
-    slots(start, inst.tuned.log_rate, from.max(ready), stop, |k| splitmix(base ^ k), |k, at| {
-        let h = splitmix(base ^ k.wrapping_mul(0x9e37_79b9));
-        for e in slot_lines(inst, k, at, secs(at), h) {
-            emit(inst, e, from, stop, out);
-        }
-    });
+    slots(
+        start,
+        inst.tuned.log_rate,
+        from.max(ready),
+        stop,
+        |k| splitmix(base ^ k),
+        |k, at| {
+            let h = splitmix(base ^ k.wrapping_mul(0x9e37_79b9));
+            for e in slot_lines(inst, k, at, secs(at), h) {
+                emit(inst, e, from, stop, out);
+            }
+        },
+    );
     if let Some((at, exit)) = inst.pod.ended {
         for e in end_lines(inst, at, exit) {
             emit(inst, e, from, to, out);

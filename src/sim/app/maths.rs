@@ -201,8 +201,14 @@ mod tests {
         let (a, b) = (1_000.0, 4_600.0);
         let n = 36_000;
         let dt = (b - a) / n as f64;
-        let sum: f64 = (0..n).map(|i| w.level(a + (i as f64 + 0.5) * dt) * dt).sum();
-        assert!((sum - w.integral(a, b)).abs() < 1e-3, "{sum} vs {}", w.integral(a, b));
+        let sum: f64 = (0..n)
+            .map(|i| w.level(a + (i as f64 + 0.5) * dt) * dt)
+            .sum();
+        assert!(
+            (sum - w.integral(a, b)).abs() < 1e-3,
+            "{sum} vs {}",
+            w.integral(a, b)
+        );
         // Additive over a split, and positive everywhere.
         let mid = 2_345.6;
         let split = w.integral(a, mid) + w.integral(mid, b);

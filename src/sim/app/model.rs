@@ -91,8 +91,7 @@ fn merge(base: &Behaviour, over: &Behaviour) -> Behaviour {
 
 /// A positive, finite number of seconds, or None.
 fn positive(x: Option<f64>) -> Option<f64> {
-    x.filter(|v| v.is_finite() && *v >= 0.0)
-        .map(|v| v.min(1e9))
+    x.filter(|v| v.is_finite() && *v >= 0.0).map(|v| v.min(1e9))
 }
 
 impl Tuned {
@@ -113,7 +112,9 @@ impl Tuned {
         let p95 = finite_or(b.p95_ms.unwrap_or(p95.max(p50 * 1.5)), p95).clamp(p50, 3_600_000.0);
         let memory = finite_or(b.memory_mib.unwrap_or(memory), memory).clamp(1.0, 1e7);
         let limit = finite_or(
-            profile.memory_limit_mib.unwrap_or((memory * 2.0).max(256.0)),
+            profile
+                .memory_limit_mib
+                .unwrap_or((memory * 2.0).max(256.0)),
             memory * 2.0,
         )
         .clamp(memory * 1.05, 1e8);
@@ -203,7 +204,11 @@ impl Dep {
     }
 
     pub fn extra_latency(&self, t: f64) -> f64 {
-        self.slow.iter().filter(|w| w.active(t)).map(|w| w.value).sum()
+        self.slow
+            .iter()
+            .filter(|w| w.active(t))
+            .map(|w| w.value)
+            .sum()
     }
 }
 

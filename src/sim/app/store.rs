@@ -28,9 +28,15 @@ pub fn exec(inst: &Instance<'_>, command: &[String], now: Timestamp) -> ExecResu
     let has = |word: &str| command.iter().any(|c| c.contains(word));
     let (code, output) = if has("pg_isready") {
         if up {
-            (0, "/var/run/postgresql:5432 - accepting connections\n".to_string())
+            (
+                0,
+                "/var/run/postgresql:5432 - accepting connections\n".to_string(),
+            )
         } else if inst.alive(secs(now)) && inst.starting(secs(now)) {
-            (1, "/var/run/postgresql:5432 - rejecting connections\n".to_string())
+            (
+                1,
+                "/var/run/postgresql:5432 - rejecting connections\n".to_string(),
+            )
         } else {
             (2, "/var/run/postgresql:5432 - no response\n".to_string())
         }
@@ -38,7 +44,10 @@ pub fn exec(inst: &Instance<'_>, command: &[String], now: Timestamp) -> ExecResu
         if up {
             (0, "PONG\n".to_string())
         } else {
-            (1, "Could not connect to Redis at 127.0.0.1:6379: Connection refused\n".to_string())
+            (
+                1,
+                "Could not connect to Redis at 127.0.0.1:6379: Connection refused\n".to_string(),
+            )
         }
     } else {
         (0, String::new())
@@ -70,7 +79,9 @@ pub fn exporter_http(
                 content_type: "text/html; charset=utf-8".into(),
                 ..AppResponse::text(
                     200,
-                    format!("<html><head><title>{name}</title></head><body><h1>{name}</h1><p><a href=\"/metrics\">Metrics</a></p></body></html>\n"),
+                    format!(
+                        "<html><head><title>{name}</title></head><body><h1>{name}</h1><p><a href=\"/metrics\">Metrics</a></p></body></html>\n"
+                    ),
                 )
             }
         }
@@ -139,10 +150,30 @@ pub fn main_lines(inst: &Instance<'_>, from: Timestamp, to: Timestamp, out: &mut
             (1.0, 1, "*", "Ready to accept connections tcp"),
         ],
         _ => &[
-            (0.0, 1, "LOG", "starting PostgreSQL 16.4 on x86_64-pc-linux-musl, compiled by gcc (Alpine 13.2.1_git20240309) 13.2.1 20240309, 64-bit"),
-            (0.05, 1, "LOG", "listening on IPv4 address \"0.0.0.0\", port 5432"),
-            (0.3, 27, "LOG", "database system was shut down at 2025-12-31 23:58:01 UTC"),
-            (1.0, 1, "LOG", "database system is ready to accept connections"),
+            (
+                0.0,
+                1,
+                "LOG",
+                "starting PostgreSQL 16.4 on x86_64-pc-linux-musl, compiled by gcc (Alpine 13.2.1_git20240309) 13.2.1 20240309, 64-bit",
+            ),
+            (
+                0.05,
+                1,
+                "LOG",
+                "listening on IPv4 address \"0.0.0.0\", port 5432",
+            ),
+            (
+                0.3,
+                27,
+                "LOG",
+                "database system was shut down at 2025-12-31 23:58:01 UTC",
+            ),
+            (
+                1.0,
+                1,
+                "LOG",
+                "database system is ready to accept connections",
+            ),
         ],
     };
     let span = inst.ready_at - inst.start;
@@ -153,11 +184,25 @@ pub fn main_lines(inst: &Instance<'_>, from: Timestamp, to: Timestamp, out: &mut
     for w in &inst.down {
         let (down_at, up_at) = (inst.at(w.from), inst.at(w.until));
         let (lvl, msg, back) = match kind {
-            Kind::Redis => ("#", "Error accepting a client connection: Too many open files", "Ready to accept connections tcp"),
-            _ => ("PANIC", "could not write to file \"pg_wal/xlogtemp.31\": No space left on device", "database system is ready to accept connections"),
+            Kind::Redis => (
+                "#",
+                "Error accepting a client connection: Too many open files",
+                "Ready to accept connections tcp",
+            ),
+            _ => (
+                "PANIC",
+                "could not write to file \"pg_wal/xlogtemp.31\": No space left on device",
+                "database system is ready to accept connections",
+            ),
         };
         if w.from >= inst.ready_at {
-            push(out, from, end, down_at, prefixed(kind, down_at, 1, lvl, msg));
+            push(
+                out,
+                from,
+                end,
+                down_at,
+                prefixed(kind, down_at, 1, lvl, msg),
+            );
         }
         if w.until > inst.ready_at {
             let level = if kind == Kind::Redis { "*" } else { "LOG" };
@@ -166,30 +211,51 @@ pub fn main_lines(inst: &Instance<'_>, from: Timestamp, to: Timestamp, out: &mut
     }
     let base = inst.pod.hash(salt::LINE);
     let ready = inst.at(inst.ready_at);
-    slots(start, inst.tuned.log_rate, from.max(ready), end, |k| splitmix(base ^ k), |k, at| {
-        let t = secs(at);
-        let down = inst.self_down(t);
-        let h = splitmix(base ^ k.wrapping_mul(0x9e37_79b9));
-        let (pid, level, msg) = match (kind, down) {
-            (Kind::Redis, true) => (1, "#", "Error accepting a client connection: Too many open files".to_string()),
-            (Kind::Redis, false) if k % 3 == 0 => (1, "*", "100 changes in 300 seconds. Saving...".to_string()),
-            (Kind::Redis, false) => (1, "*", "Background saving terminated with success".to_string()),
-            (_, true) => (1, "FATAL", "the database system is not accepting connections".to_string()),
-            (_, false) if k % 2 == 0 => (26, "LOG", "checkpoint starting: time".to_string()),
-            (_, false) => (
-                26,
-                "LOG",
-                format!(
-                    "checkpoint complete: wrote {} buffers ({:.1}%); 0 WAL file(s) added, 0 removed, 0 recycled; write={:.3} s, sync=0.004 s, total={:.3} s",
-                    10 + h % 400,
-                    unit(h) * 2.0,
-                    unit(h >> 3) * 30.0,
-                    unit(h >> 3) * 30.0 + 0.01
+    slots(
+        start,
+        inst.tuned.log_rate,
+        from.max(ready),
+        end,
+        |k| splitmix(base ^ k),
+        |k, at| {
+            let t = secs(at);
+            let down = inst.self_down(t);
+            let h = splitmix(base ^ k.wrapping_mul(0x9e37_79b9));
+            let (pid, level, msg) = match (kind, down) {
+                (Kind::Redis, true) => (
+                    1,
+                    "#",
+                    "Error accepting a client connection: Too many open files".to_string(),
                 ),
-            ),
-        };
-        push(out, from, end, at, prefixed(kind, at, pid, level, &msg));
-    });
+                (Kind::Redis, false) if k % 3 == 0 => {
+                    (1, "*", "100 changes in 300 seconds. Saving...".to_string())
+                }
+                (Kind::Redis, false) => (
+                    1,
+                    "*",
+                    "Background saving terminated with success".to_string(),
+                ),
+                (_, true) => (
+                    1,
+                    "FATAL",
+                    "the database system is not accepting connections".to_string(),
+                ),
+                (_, false) if k % 2 == 0 => (26, "LOG", "checkpoint starting: time".to_string()),
+                (_, false) => (
+                    26,
+                    "LOG",
+                    format!(
+                        "checkpoint complete: wrote {} buffers ({:.1}%); 0 WAL file(s) added, 0 removed, 0 recycled; write={:.3} s, sync=0.004 s, total={:.3} s",
+                        10 + h % 400,
+                        unit(h) * 2.0,
+                        unit(h >> 3) * 30.0,
+                        unit(h >> 3) * 30.0 + 0.01
+                    ),
+                ),
+            };
+            push(out, from, end, at, prefixed(kind, at, pid, level, &msg));
+        },
+    );
     out[first..].sort_by_key(|l| l.at);
 }
 
@@ -216,18 +282,28 @@ pub fn exporter_lines(inst: &Instance<'_>, from: Timestamp, to: Timestamp, out: 
     let at = plus(start, 0.1);
     push(out, from, end, at, line(at, "info", listening, extra));
     let base = inst.pod.hash(salt::LINE);
-    slots(start, 1.0 / 15.0, from, end, |k| splitmix(base ^ k), |_, at| {
-        if inst.self_down(secs(at)) {
-            let (msg, extra) = match kind {
-                Kind::Redis => ("Couldn't connect to redis instance (redis://localhost:6379)", ""),
-                _ => (
-                    "Error opening connection to database",
-                    " err=\"dial tcp 127.0.0.1:5432: connect: connection refused\"",
-                ),
-            };
-            push(out, from, end, at, line(at, "error", msg, extra));
-        }
-    });
+    slots(
+        start,
+        1.0 / 15.0,
+        from,
+        end,
+        |k| splitmix(base ^ k),
+        |_, at| {
+            if inst.self_down(secs(at)) {
+                let (msg, extra) = match kind {
+                    Kind::Redis => (
+                        "Couldn't connect to redis instance (redis://localhost:6379)",
+                        "",
+                    ),
+                    _ => (
+                        "Error opening connection to database",
+                        " err=\"dial tcp 127.0.0.1:5432: connect: connection refused\"",
+                    ),
+                };
+                push(out, from, end, at, line(at, "error", msg, extra));
+            }
+        },
+    );
     out[first..].sort_by_key(|l| l.at);
 }
 

@@ -85,7 +85,10 @@ pub fn catalog() -> Vec<(String, Profile)> {
             "postgres".into(),
             profile(serde_json::json!({"kind": "postgres"})),
         ),
-        ("redis".into(), profile(serde_json::json!({"kind": "redis"}))),
+        (
+            "redis".into(),
+            profile(serde_json::json!({"kind": "redis"})),
+        ),
     ]
 }
 
@@ -127,7 +130,12 @@ pub fn get(
     app.http(pod, &request(path, &headers, &http::Method::GET), now)
 }
 
-pub fn get_json(app: &dyn App, pod: &PodView<'_>, path: &str, now: Timestamp) -> (u16, serde_json::Value) {
+pub fn get_json(
+    app: &dyn App,
+    pod: &PodView<'_>,
+    path: &str,
+    now: Timestamp,
+) -> (u16, serde_json::Value) {
     let r = get(app, pod, path, now).expect("answers");
     let v = serde_json::from_slice(&r.body).expect("JSON body");
     (r.status, v)
@@ -142,12 +150,10 @@ pub fn scrape(app: &dyn App, pod: &PodView<'_>, path: &str, now: Timestamp) -> S
 
 /// The value of the sample `name{labels}` (labels as written, `""` for none) in a text page.
 pub fn sample(page: &str, series: &str) -> Option<f64> {
-    page.lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|l| {
-            let (s, v) = l.rsplit_once(' ')?;
-            (s == series).then(|| v.parse().ok())?
-        })
+    page.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
+        let (s, v) = l.rsplit_once(' ')?;
+        (s == series).then(|| v.parse().ok())?
+    })
 }
 
 /// The sum of the samples of `name` whose labels contain every one of `having`.
