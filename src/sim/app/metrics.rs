@@ -213,7 +213,7 @@ pub fn queue_depth(inst: &Instance<'_>, t: f64) -> f64 {
             let growth = if inst.deps.iter().any(|d| d.down_at(mid)) {
                 arrival
             } else {
-                arrival * inst.fault_error_rate(mid) - arrival * 0.5
+                arrival * inst.fault_error_rate(mid) - arrival
             };
             backlog = (backlog + growth * (w[1] - w[0])).max(0.0);
         }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jiff::{SignedDuration, Timestamp};
 
 use super::profile::Profile;
-use super::{App, AppRequest, AppResponse, Exit, FleetApp, PodView, Unreachable};
+use super::{App, AppRequest, AppResponse, FleetApp, PodView, Unreachable};
 use crate::sim::world::{Fault, FaultKind, Target, World};
 
 pub fn t0() -> Timestamp {
@@ -174,8 +174,4 @@ pub fn ended_own_way<'a>(app: &FleetApp, pod: &PodView<'a>) -> PodView<'a> {
     let mut p = *pod;
     p.ended = app.next_exit(pod, pod.started_at);
     p
-}
-
-pub fn exit_of(app: &FleetApp, pod: &PodView<'_>) -> Option<(Timestamp, Exit)> {
-    app.next_exit(pod, pod.started_at)
 }
