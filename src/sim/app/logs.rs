@@ -71,26 +71,32 @@ fn emit(inst: &Instance<'_>, e: Entry, from: Timestamp, to: Timestamp, out: &mut
     let style = inst.profile.health;
     match inst.profile.logs {
         LogFormat::Json => {
-            let mut obj = serde_json::Map::new();
-            obj.insert("ts".into(), iso_millis(e.at).into());
-            obj.insert(
-                "level".into(),
-                level_name(HealthStyle::Plain, e.level)
-                    .to_lowercase()
-                    .into(),
+            // Written by hand so the keys come in the order people read them: ts, level,
+            // logger, msg, then the fields (serde_json's map would sort them).
+            let text_of = |v: &Value| v.to_string();
+            let mut text = format!(
+                "{{\"ts\":{},\"level\":{},\"logger\":{},\"msg\":{}",
+                text_of(&iso_millis(e.at).into()),
+                text_of(
+                    &level_name(HealthStyle::Plain, e.level)
+                        .to_lowercase()
+                        .into()
+                ),
+                text_of(&e.logger.into()),
+                text_of(&e.msg.into()),
             );
-            obj.insert("logger".into(), e.logger.into());
-            obj.insert("msg".into(), e.msg.into());
-            for (k, v) in e.fields {
-                obj.insert(k.into(), v);
-            }
+            let mut fields = e.fields;
             if !e.stack.is_empty() {
-                obj.insert("stack".into(), e.stack.join("\n").into());
+                fields.push(("stack", Value::from(e.stack.join("\n"))));
             }
-            out.push(LogLine {
-                at: e.at,
-                text: Value::Object(obj).to_string(),
-            });
+            for (k, v) in &fields {
+                text.push(',');
+                text.push_str(&text_of(&(*k).into()));
+                text.push(':');
+                text.push_str(&text_of(v));
+            }
+            text.push('}');
+            out.push(LogLine { at: e.at, text });
         }
         LogFormat::Text => {
             let level = level_name(style, e.level);

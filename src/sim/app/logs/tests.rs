@@ -24,6 +24,11 @@ fn json_lines_parse_and_errors_come_in_proportion() {
     let all = lines(&app, &pod, 0.0, 7_200.0);
     assert!(all.windows(2).all(|w| w[0].at <= w[1].at));
     let parsed: Vec<_> = all.iter().map(json).collect();
+    assert!(
+        all.iter()
+            .all(|l| l.text.starts_with("{\"ts\":\"2026-01-01T")),
+        "ts comes first"
+    );
     for v in &parsed {
         for key in ["ts", "level", "logger", "msg"] {
             assert!(v[key].is_string(), "{key} in {v}");
