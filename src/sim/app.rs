@@ -12,6 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 
 mod default;
 mod expo;
+mod exporter;
 mod health;
 mod logs;
 mod maths;
@@ -23,6 +24,7 @@ mod seeded;
 mod store;
 #[cfg(test)]
 mod testing;
+mod tuned;
 
 pub use default::DefaultApp;
 pub use seeded::FleetApp;

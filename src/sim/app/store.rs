@@ -7,9 +7,9 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::expo::Format;
+use super::exporter;
 use super::logs::slots;
 use super::maths::{plus, secs, unit};
-use super::metrics;
 use super::model::{Instance, salt};
 use super::profile::Kind;
 use super::{AppRequest, AppResponse, ExecResult, LogLine, Unreachable, splitmix};
@@ -70,7 +70,7 @@ pub fn exporter_http(
             let format = Format::negotiate(req.headers);
             AppResponse {
                 content_type: format.content_type().into(),
-                ..AppResponse::text(200, metrics::exporter(inst, t, format))
+                ..AppResponse::text(200, exporter::page(inst, t, format))
             }
         }
         "/" => {

@@ -1,7 +1,9 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::sim::app::profile::Behaviour;
 use crate::sim::app::testing::{at, catalog, fault, labels, view};
+use crate::sim::app::tuned::{DEFAULT_OOM_AFTER, MIB};
 use crate::sim::world::{FaultKind, World};
 
 fn arq() -> Profile {
