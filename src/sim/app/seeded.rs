@@ -26,6 +26,20 @@
 //!   that other apps list in `depends-on`). The sidecar is a container named `exporter` (or any
 //!   image whose repository ends in `postgres-exporter`, `postgres_exporter`, `redis_exporter` or
 //!   `redis-exporter`) serving `/metrics` on its declared port: 9187 for postgres, 9121 for redis.
+//!   Its `pg_up` / `redis_up` is 0 while the datastore is down; its counters count from the
+//!   exporter's own start.
+//!
+//! # Behaviour worth knowing when writing a fleet
+//!
+//! - Load is per pod (`requests-per-second`, on a shared 15-minute and hourly wave): an app
+//!   cannot see its replica count, so an HPA whose target is below the normal utilisation
+//!   (`idle + rps × cost`, about 85m for an api at the default 25 rps) scales to its maximum.
+//!   Errors raise CPU by up to 2.5×, which is what makes the HPA react to a bad release.
+//! - A flapping app fails readiness in about 30 % of 40-second slots (four probe periods).
+//! - When a dependency goes down, requests keep arriving and fail with 503 for 30 s (until
+//!   readiness has failed three times), then the app gets no traffic until it recovers.
+//! - `hang-after-seconds` stops HTTP answers (probes time out) and makes SIGTERM ineffective.
+//! - Arxos' `uptime_formatted` is Python's `str(timedelta)`: `1:02:05`, `1 day, 0:00:07`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
