@@ -11,9 +11,23 @@ use bytes::Bytes;
 use jiff::{SignedDuration, Timestamp};
 
 mod default;
+mod expo;
+mod exporter;
+mod health;
+mod logs;
+mod maths;
+mod metrics;
+mod model;
 pub mod profile;
+mod routes;
+mod seeded;
+mod store;
+#[cfg(test)]
+mod testing;
+mod tuned;
 
 pub use default::DefaultApp;
+pub use seeded::FleetApp;
 
 /// One container instance as the app sees it.
 #[derive(Clone, Copy, Debug)]
@@ -96,6 +110,17 @@ pub fn image_tag(image: &str) -> &str {
     match last.rsplit_once(':') {
         Some((_, tag)) if !tag.is_empty() => tag,
         _ => "latest",
+    }
+}
+
+/// The repository of an image reference: the image without its tag or digest
+/// (`registry:5000/team/web:2.5.0-oom` gives `registry:5000/team/web`).
+pub fn image_repository(image: &str) -> &str {
+    let image = image.split('@').next().unwrap_or(image);
+    let slash = image.rfind('/').map_or(0, |i| i + 1);
+    match image[slash..].rfind(':') {
+        Some(colon) => &image[..slash + colon],
+        None => image,
     }
 }
 
@@ -313,6 +338,19 @@ mod tests {
         assert_eq!(image_tag("registry:5000/team/web:2.5.0-oom"), "2.5.0-oom");
         assert_eq!(image_tag("registry:5000/team/web"), "latest");
         assert_eq!(image_tag("web:1@sha256:abc"), "1");
+        assert_eq!(
+            image_repository("registry:5000/team/web:2.5.0-oom"),
+            "registry:5000/team/web"
+        );
+        assert_eq!(
+            image_repository("registry:5000/team/web"),
+            "registry:5000/team/web"
+        );
+        assert_eq!(
+            image_repository("ghcr.io/arq/arq-backend@sha256:ab"),
+            "ghcr.io/arq/arq-backend"
+        );
+        assert_eq!(image_repository("postgres:16"), "postgres");
         assert_ne!(
             stable_hash(1, &[b"ab", b"c"]),
             stable_hash(1, &[b"a", b"bc"])

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod apps;
 mod bad_input;
 mod demo_cli;
 mod faults;

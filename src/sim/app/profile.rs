@@ -68,6 +68,9 @@ pub struct Behaviour {
     pub crash_after_seconds: Option<f64>,
     /// Memory climbs from `memory-mib` to the limit over this many seconds, then OOMKilled (137).
     pub oom_after_seconds: Option<f64>,
+    /// Seconds after start at which the process hangs: it stops answering HTTP (probes time
+    /// out) and ignores SIGTERM, so the kubelet kills it after the grace period (137).
+    pub hang_after_seconds: Option<f64>,
 }
 
 /// How a workload behaves, per image version.
