@@ -192,6 +192,8 @@ fn windows(world: &World, namespace: &str, name: &str) -> [Vec<Window>; 3] {
             FaultKind::Errors { rate } => (0, finite_or(rate, 0.0).clamp(0.0, 1.0)),
             FaultKind::Latency { extra } => (1, extra.as_secs_f64().clamp(0.0, 3_600.0)),
             FaultKind::DependencyDown => (2, 1.0),
+            // A crash targets one pod and is played by the kubelet, not by the app's model.
+            FaultKind::Crash => continue,
         };
         out[i].push(Window { from, until, value });
     }
