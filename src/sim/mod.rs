@@ -15,6 +15,7 @@ pub mod discovery;
 pub mod duration;
 pub mod events;
 pub mod fleet;
+pub mod fleetfile;
 pub mod http;
 pub mod kinds;
 pub mod kubelet;
