@@ -301,6 +301,50 @@ impl Checker<'_> {
         }
     }
 
+    /// Two apps of a namespace must not make objects of the same name (an app `api-canary`
+    /// next to the canary of `api`, an app `web-preview` next to blue-green `web`'s preview).
+    pub(super) fn object_names(&mut self) {
+        let f = self.fleet;
+        let mut reported = Vec::new();
+        for c in &f.clusters {
+            let mut seen: Vec<(&str, &str, String, usize)> = Vec::new();
+            for (i, app) in f.apps.iter().enumerate() {
+                let mut mine: Vec<(&str, String)> = f
+                    .deployments(app, c)
+                    .into_iter()
+                    .map(|d| ("Deployment", d.name))
+                    .collect();
+                if f.runs_in(app, c) && app.behaviour.kind != crate::sim::app::profile::Kind::Worker
+                {
+                    mine.push(("Service", app.name.clone()));
+                    if app.release() == Release::BlueGreen {
+                        mine.push(("Service", format!("{}-preview", app.name)));
+                    }
+                }
+                for (kind, name) in mine {
+                    let clash = seen.iter().find(|(ns, k, n, j)| {
+                        *ns == app.namespace && *k == kind && *n == name && *j != i
+                    });
+                    if let Some((_, _, _, j)) = clash {
+                        // Two apps of one name are reported as such.
+                        if !reported.contains(&i) && f.apps[*j].name != app.name {
+                            reported.push(i);
+                            self.err(
+                                root().key("apps").index(i).key("name"),
+                                format!(
+                                    "its {kind} {name} would have the same name as one of {} (apps[{j}]) in namespace {}",
+                                    f.apps[*j].name, app.namespace
+                                ),
+                            );
+                        }
+                    } else {
+                        seen.push((&app.namespace, kind, name, i));
+                    }
+                }
+            }
+        }
+    }
+
     pub(super) fn dependencies(&mut self) {
         let f = self.fleet;
         for (i, app) in f.apps.iter().enumerate() {

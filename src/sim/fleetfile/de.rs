@@ -41,7 +41,9 @@ impl std::error::Error for DeError {}
 fn expected_words(exp: &dyn Expected) -> String {
     let text = exp.to_string();
     let words = match text.as_str() {
-        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number, 0 or more",
+        "u8" => "a whole number from 0 to 255",
+        "u16" => "a whole number from 0 to 65535",
+        "u32" | "u64" | "usize" => "a whole number, 0 or more",
         "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number",
         "f32" | "f64" => "a number",
         "a boolean" => "true or false",

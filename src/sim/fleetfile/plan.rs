@@ -22,7 +22,7 @@ pub fn exporter_resources() -> Resources {
     Resources {
         cpu: q("50m"),
         memory: q("64Mi"),
-        cpu_limit: None,
+        cpu_limit: Some(q("200m")),
         memory_limit: Some(q("128Mi")),
     }
 }

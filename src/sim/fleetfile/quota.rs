@@ -14,6 +14,23 @@ impl Checker<'_> {
         for (i, ns) in f.namespaces.iter().enumerate() {
             let Some(q) = &ns.quota else { continue };
             let at = root().key("namespaces").index(i).key("quota");
+            if q.limits_cpu.is_some() {
+                // Admission refuses pods without the limit a quota counts.
+                for (j, app) in f.apps.iter().enumerate() {
+                    let unlimited = app.namespace == ns.name
+                        && f.app_clusters(app)
+                            .any(|c| f.resources(app, c).cpu_limit.is_none());
+                    if unlimited {
+                        self.err(
+                            root().key("apps").index(j).key("resources"),
+                            format!(
+                                "namespace {}'s quota limits CPU, so {}'s pods need a cpu-limit",
+                                ns.name, app.name
+                            ),
+                        );
+                    }
+                }
+            }
             for c in f.clusters.iter().filter(|c| f.namespace_in(&ns.name, c)) {
                 let used = f.quota_used(&ns.name, c);
                 let checks = [

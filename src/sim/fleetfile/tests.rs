@@ -98,7 +98,11 @@ fn wrong_types_say_what_was_expected_in_words() {
     );
     assert_eq!(
         err(&with("    port: http\n")),
-        "t.yaml:9:11: apps[0].port: expected a whole number, 0 or more, got \"http\""
+        "t.yaml:9:11: apps[0].port: expected a whole number from 0 to 65535, got \"http\""
+    );
+    assert_eq!(
+        err(&with("    port: 70000\n")),
+        "t.yaml:9:11: apps[0].port: expected a whole number from 0 to 65535, got 70000"
     );
     assert_eq!(
         err("name: t\nclusters:\n  - {name: dev, environment: dev, nodes: [1]}\n"),
@@ -197,6 +201,25 @@ fn names_must_be_kubernetes_names_and_unique() {
 }
 
 #[test]
+fn objects_of_two_apps_must_not_share_a_name() {
+    let canary = "    canary: {image: ghcr.io/shop/api:1.1.0}\n  - {name: api-canary, namespace: shop, image: ghcr.io/shop/other:1}\n";
+    assert_eq!(
+        err(&with(canary)),
+        "t.yaml:10:12: apps[1].name: its Deployment api-canary would have the same name as one of api (apps[0]) in namespace shop"
+    );
+    let preview = "    blue-green: {}\n  - {name: api-preview, namespace: shop, image: ghcr.io/shop/other:1}\n";
+    assert_eq!(
+        err(&with(preview)),
+        "t.yaml:10:12: apps[1].name: its Service api-preview would have the same name as one of api (apps[0]) in namespace shop"
+    );
+    // In another namespace, the same names are fine.
+    ok(&with(&canary.replace(
+        "namespace: shop, image: ghcr.io/shop/other",
+        "namespace: web, image: ghcr.io/shop/other",
+    )));
+}
+
+#[test]
 fn references_to_environments_and_clusters_are_checked() {
     assert_eq!(
         err(&with("    environments: [dev, prd]\n")),
@@ -251,6 +274,25 @@ fn bounds_are_checked() {
         )),
         "t.yaml:12:31: namespaces[0].quota.cpu: in dev the pods of shop request 9 CPU, over the quota's 8\n\
          t.yaml:12:31: namespaces[0].quota.cpu: in prod the pods of shop request 9 CPU, over the quota's 8"
+    );
+}
+
+#[test]
+fn a_quota_on_limits_needs_limits() {
+    let text = format!("{BASE}namespaces:\n  - {{name: shop, quota: {{limits-cpu: \"4\"}}}}\n");
+    assert_eq!(
+        err(&text),
+        "t.yaml:6:5: apps[0].resources: namespace shop's quota limits CPU, so api's pods need a cpu-limit"
+    );
+    let f = ok(&text.replace(
+        "    image: ghcr.io/shop/api:1.0.0\n",
+        "    image: ghcr.io/shop/api:1.0.0\n    resources: {cpu-limit: 500m}\n",
+    ));
+    let q = &f.objects()[0].resource_quotas[0];
+    assert_eq!(q["spec"]["hard"], serde_json::json!({"limits.cpu": "4"}));
+    assert_eq!(
+        q["status"]["used"],
+        serde_json::json!({"limits.cpu": "500m"})
     );
 }
 

@@ -65,6 +65,7 @@ impl<'a> Checker<'a> {
         for (i, app) in f.apps.iter().enumerate() {
             self.app(i, app);
         }
+        self.object_names();
         self.repositories();
         self.dependencies();
         self.quotas();

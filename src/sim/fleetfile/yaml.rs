@@ -415,3 +415,18 @@ mod tests {
         );
     }
 }
+#[cfg(test)]
+mod hostile {
+    use super::*;
+
+    #[test]
+    fn deep_nesting_and_alias_bombs_are_refused_not_crashed() {
+        let deep = format!("a: {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let e = parse(&deep).unwrap_err();
+        assert!(e.message.contains("recursion limit"), "{e:?}");
+        let bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n";
+        let e = parse(bomb).unwrap_err();
+        assert!(e.message.contains("too large or too complex"), "{e:?}");
+        assert_eq!(e.loc.map(|l| l.line), Some(6));
+    }
+}
