@@ -209,6 +209,13 @@ async fn resource_quotas_are_served_like_every_other_kind() {
     .unwrap();
     let created = apps.create(&PostParams::default(), &mine).await.unwrap();
     assert!(created.status.is_none_or(|s| s.used.is_none()));
+    cluster.reconcile();
+    let counted = apps.get("extra").await.unwrap().status.unwrap();
+    assert_eq!(
+        counted.used.unwrap()["pods"].0,
+        "3",
+        "the quota controller counted the pods"
+    );
     assert_eq!(
         apps.list(&ListParams::default()).await.unwrap().items.len(),
         2
