@@ -227,3 +227,80 @@ async fn resource_quotas_are_served_like_every_other_kind() {
     );
     server.stop();
 }
+
+/// The real kubectl shows the quotas as it shows a real cluster's (skipped loudly without kubectl,
+/// unless WATCHFLOOR_REQUIRE_EXTERNAL=1 makes that a failure).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_gets_quotas() {
+    if std::process::Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var("WATCHFLOOR_REQUIRE_EXTERNAL").as_deref() != Ok("1"),
+            "kubectl is required (WATCHFLOOR_REQUIRE_EXTERNAL=1) but missing"
+        );
+        eprintln!("SKIP kubectl_gets_quotas: kubectl is not installed");
+        return;
+    }
+    let f = builtin();
+    let cluster = start(&f, "prod-westus");
+    let tls = SimTls::generate().unwrap();
+    let server = ServerHandle::start(
+        Arc::clone(&cluster),
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        tls.clone(),
+    )
+    .await
+    .unwrap();
+    use base64::Engine;
+    let ca = base64::engine::general_purpose::STANDARD.encode(tls.ca_pem.as_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: t\nclusters:\n- name: t\n  cluster:\n    server: {}\n    certificate-authority-data: {ca}\n\
+             contexts:\n- name: t\n  context:\n    cluster: t\n    user: admin\nusers:\n- name: admin\n  user:\n    token: {TOKEN}\n",
+            server.url()
+        ),
+    )
+    .unwrap();
+    let cache = dir.path().join("cache");
+    let run = move |args: &[&str]| {
+        let out = std::process::Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .arg("--cache-dir")
+            .arg(&cache)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (one, all) = tokio::task::spawn_blocking(move || {
+        (
+            run(&["get", "quota", "-n", "arxos-apps"]),
+            run(&["get", "resourcequotas", "-A", "-o", "name"]),
+        )
+    })
+    .await
+    .unwrap();
+    let lines: Vec<&str> = one.lines().collect();
+    assert!(
+        lines[0].starts_with("NAME") && lines[0].contains("REQUEST") && lines[0].contains("LIMIT"),
+        "{one}"
+    );
+    assert!(
+        lines[1].contains("requests.cpu: 500m/16, requests.memory: 896Mi/32Gi"),
+        "{one}"
+    );
+    assert_eq!(all.lines().count(), 5, "{all}");
+    server.stop();
+}
