@@ -183,7 +183,7 @@ pub fn parse(text: &str, origin: &str) -> Result<FleetFile, FleetFileError> {
         new
     });
     if !issues.is_empty() {
-        let problems = issues
+        let mut problems: Vec<Problem> = issues
             .into_iter()
             .map(|i| Problem {
                 // An empty value (`blue-green:`) has no text of its own: point at its key.
@@ -198,6 +198,8 @@ pub fn parse(text: &str, origin: &str) -> Result<FleetFile, FleetFileError> {
                 message: i.message,
             })
             .collect();
+        // In the order of the file, as a person fixes them.
+        problems.sort_by_key(|p| p.loc.map(|l| (l.line, l.column)));
         return Err(FleetFileError {
             origin: origin.to_owned(),
             problems,

@@ -174,14 +174,10 @@ impl FleetFile {
                 out
             }
             Release::BlueGreen => {
-                let bg = app.blue_green.clone().unwrap_or_default();
-                let live = bg.live;
-                let idle_image = app
-                    .blue_green
-                    .as_ref()
-                    .and_then(|b| b.idle_image.as_ref())
-                    .unwrap_or(&app.image);
-                let idle_replicas = get(bg.idle_replicas.as_ref(), c)
+                let bg = app.blue_green.as_ref();
+                let live = bg.map(|b| b.live).unwrap_or_default();
+                let idle_image = bg.and_then(|b| b.idle_image.as_ref()).unwrap_or(&app.image);
+                let idle_replicas = get(bg.and_then(|b| b.idle_replicas.as_ref()), c)
                     .copied()
                     .unwrap_or(replicas);
                 let slot = |s: Slot| Some(("slot", s.as_str()));

@@ -131,7 +131,7 @@ impl FleetFile {
                     out.hpas.push(hpa_json(app, &d.name, h));
                 }
             }
-            out.services.extend(service_json(app, &deployments));
+            out.services.extend(service_json(app));
         }
         let nodes = c.nodes.max(most_pods.div_ceil(PODS_PER_NODE));
         out.nodes = (0..nodes as usize).map(|n| node_json(c, n)).collect();
@@ -283,7 +283,7 @@ fn resources_json(r: &Resources) -> Value {
 
 /// The app's Services: none for a worker; the live slot plus a preview of the idle one for
 /// blue-green; the main port and the exporter's for a database or cache.
-fn service_json(app: &AppConfig, deployments: &[DeploymentPlan<'_>]) -> Vec<Value> {
+fn service_json(app: &AppConfig) -> Vec<Value> {
     let kind = app.behaviour.kind;
     if kind == Kind::Worker {
         return Vec::new();
@@ -309,7 +309,6 @@ fn service_json(app: &AppConfig, deployments: &[DeploymentPlan<'_>]) -> Vec<Valu
         return vec![service(app.name.clone(), None)];
     }
     let live = app.blue_green.as_ref().map(|b| b.live).unwrap_or_default();
-    let _ = deployments;
     vec![
         service(app.name.clone(), Some(live.as_str())),
         service(format!("{}-preview", app.name), Some(live.other().as_str())),
