@@ -10,7 +10,7 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod, ResourceQuota, Service};
 
 use super::cluster::{Cluster, User};
 use super::http::{self as h, Body, Query};
@@ -305,6 +305,10 @@ macro_rules! with_type {
             }
             Res::Services => {
                 type $t = Service;
+                $body
+            }
+            Res::ResourceQuotas => {
+                type $t = ResourceQuota;
                 $body
             }
             Res::Events | Res::EventsV1 => {

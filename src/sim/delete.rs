@@ -73,12 +73,13 @@ fn remove_namespace_contents(store: &mut Store, ns: &str) {
     }
     use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
     use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-    use k8s_openapi::api::core::v1::{Event, Pod, Service};
+    use k8s_openapi::api::core::v1::{Event, Pod, ResourceQuota, Service};
     clear::<HorizontalPodAutoscaler>(store, ns);
     clear::<Deployment>(store, ns);
     clear::<ReplicaSet>(store, ns);
     clear::<Pod>(store, ns);
     clear::<Service>(store, ns);
+    clear::<ResourceQuota>(store, ns);
     clear::<Event>(store, ns);
 }
 

@@ -16,6 +16,7 @@ pub mod duration;
 pub mod events;
 pub mod faults;
 pub mod fleet;
+pub mod fleetfile;
 pub mod http;
 pub mod kinds;
 pub mod kubelet;

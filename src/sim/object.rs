@@ -2,7 +2,7 @@
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod, ResourceQuota, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::{ListableResource, Metadata, Resource};
 use serde::Serialize;
@@ -101,6 +101,13 @@ sim_object!(
 );
 sim_object!(Service, Res::Services, false, services, &[]);
 sim_object!(
+    ResourceQuota,
+    Res::ResourceQuotas,
+    true,
+    resourcequotas,
+    &[]
+);
+sim_object!(
     Event,
     Res::Events,
     false,
@@ -191,6 +198,12 @@ impl ExtraField for Pod {
 }
 
 impl ExtraField for Service {
+    fn get(&self, _path: &str) -> Option<String> {
+        None
+    }
+}
+
+impl ExtraField for ResourceQuota {
     fn get(&self, _path: &str) -> Option<String> {
         None
     }

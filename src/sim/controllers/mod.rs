@@ -1,5 +1,6 @@
-//! The cluster's controllers: deployments, replica sets, the scheduler, HPAs and garbage collection,
-//! re-expressing what kube-controller-manager and kube-scheduler do, over the simulator's store.
+//! The cluster's controllers: deployments, replica sets, the scheduler, HPAs, resource quotas and
+//! garbage collection, re-expressing what kube-controller-manager and kube-scheduler do, over the
+//! simulator's store.
 //!
 //! Like the real ones they work from a cache fed by changes (`cache.rs`) and only look at objects a
 //! change or a timer points them to, so a pass over a settled cluster of 10,000 pods costs next to
@@ -18,6 +19,7 @@ mod deployment;
 mod gc;
 mod hash;
 mod hpa;
+mod quota;
 mod replicaset;
 mod scheduler;
 #[cfg(test)]
@@ -46,6 +48,7 @@ impl PodMetrics for NoMetrics {
 pub struct Memory {
     cache: Cache,
     hpa: HashMap<String, hpa::HpaMemory>,
+    quota: quota::QuotaMemory,
 }
 
 /// One pass of every controller. Each one sees the writes of those before it.
@@ -61,6 +64,7 @@ pub fn reconcile(store: &mut Store, now: Timestamp, metrics: &dyn PodMetrics) {
     replicaset::reconcile(store, now, cache);
     cache.refresh(store, now);
     scheduler::reconcile(store, now, cache);
+    quota::reconcile(store, &mut memory.quota);
     store.controllers = memory;
 }
 

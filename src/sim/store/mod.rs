@@ -8,7 +8,7 @@ use bytes::Bytes;
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod, ResourceQuota, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -70,6 +70,7 @@ pub struct Store {
     pub nodes: Table<Node>,
     pub pods: Table<Pod>,
     pub services: Table<Service>,
+    pub resourcequotas: Table<ResourceQuota>,
     pub events: Table<Event>,
     pub deployments: Table<Deployment>,
     pub replicasets: Table<ReplicaSet>,
@@ -98,6 +99,7 @@ impl Store {
             nodes: Table::new(),
             pods: Table::new(),
             services: Table::new(),
+            resourcequotas: Table::new(),
             events: Table::new(),
             deployments: Table::new(),
             replicasets: Table::new(),
@@ -129,6 +131,7 @@ impl Store {
         drop_history(&mut self.nodes, rv);
         drop_history(&mut self.pods, rv);
         drop_history(&mut self.services, rv);
+        drop_history(&mut self.resourcequotas, rv);
         drop_history(&mut self.events, rv);
         drop_history(&mut self.deployments, rv);
         drop_history(&mut self.replicasets, rv);

@@ -1,9 +1,9 @@
-//! Printers for the core/v1 kinds other than Pod: Namespace, Node, Service and Event.
+//! Printers for the core/v1 kinds other than Pod: Namespace, Node, Service, ResourceQuota and Event.
 
 use std::collections::BTreeSet;
 
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::{Event, Namespace, Node, Service};
+use k8s_openapi::api::core::v1::{Event, Namespace, Node, ResourceQuota, Service};
 use serde_json::Value;
 
 use super::{Column, NAME_DESC, Printable, age, format_labels, micro_since, name, since};
@@ -209,6 +209,65 @@ impl Printable for Service {
             .into(),
             age(&self.metadata, now),
             format_labels(spec.and_then(|s| s.selector.as_ref())).into(),
+        ]
+    }
+}
+
+impl Printable for ResourceQuota {
+    fn column_definitions() -> Vec<Column> {
+        vec![
+            Column::name(),
+            Column::age(),
+            Column::new(
+                "Request",
+                "string",
+                "Request represents a minimum amount of cpu/memory that a container may consume.",
+            ),
+            Column::new(
+                "Limit",
+                "string",
+                "Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.",
+            ),
+        ]
+    }
+
+    /// `printResourceQuota`: `resource: used/hard` for every resource in `spec.hard`, sorted by
+    /// name; `limits.*` resources go to LIMIT, all others to REQUEST. A quantity missing from the
+    /// status prints as 0.
+    fn cells(&self, now: Timestamp) -> Vec<Value> {
+        let hard = self.spec.as_ref().and_then(|s| s.hard.as_ref());
+        let status = self.status.as_ref();
+        let quantity = |map: Option<
+            &std::collections::BTreeMap<
+                String,
+                k8s_openapi::apimachinery::pkg::api::resource::Quantity,
+            >,
+        >,
+                        key: &str| {
+            map.and_then(|m| m.get(key))
+                .map_or_else(|| "0".to_owned(), |q| q.0.clone())
+        };
+        let mut request = Vec::new();
+        let mut limit = Vec::new();
+        // BTreeMap keys are already sorted as SortableResourceNames sorts them.
+        for key in hard.into_iter().flat_map(|h| h.keys()) {
+            let cell = format!(
+                "{key}: {}/{}",
+                quantity(status.and_then(|s| s.used.as_ref()), key),
+                quantity(status.and_then(|s| s.hard.as_ref()), key)
+            );
+            let is_limit = key.split('.').count() > 1 && key.starts_with("limits.");
+            if is_limit {
+                limit.push(cell);
+            } else {
+                request.push(cell);
+            }
+        }
+        vec![
+            name(&self.metadata),
+            age(&self.metadata, now),
+            request.join(", ").into(),
+            limit.join(", ").into(),
         ]
     }
 }

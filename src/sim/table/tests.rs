@@ -3,7 +3,7 @@
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod, ResourceQuota, Service};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -718,6 +718,39 @@ fn node_row() {
     assert_eq!(texts(&plain)[2], "<none>");
 }
 
+#[test]
+fn resource_quota_rows() {
+    assert_eq!(
+        column_names::<ResourceQuota>(),
+        [("Name", 0), ("Age", 0), ("Request", 0), ("Limit", 0)]
+    );
+    let quota: ResourceQuota = from(json!({
+        "apiVersion": "v1", "kind": "ResourceQuota",
+        "metadata": {"name": "compute-resources", "namespace": "arxos-apps", "creationTimestamp": ago(300)},
+        "spec": {"hard": {"requests.cpu": "16", "requests.memory": "32Gi", "limits.memory": "64Gi", "pods": "50"}},
+        "status": {
+            "hard": {"requests.cpu": "16", "requests.memory": "32Gi", "limits.memory": "64Gi", "pods": "50"},
+            "used": {"requests.cpu": "500m", "requests.memory": "896Mi", "pods": "5"}
+        }
+    }));
+    assert_eq!(
+        texts(&quota),
+        [
+            "compute-resources",
+            "5m",
+            "pods: 5/50, requests.cpu: 500m/16, requests.memory: 896Mi/32Gi",
+            "limits.memory: 0/64Gi"
+        ]
+    );
+    // Before the quota controller has filled the status, both sides print 0.
+    let fresh: ResourceQuota = from(json!({
+        "apiVersion": "v1", "kind": "ResourceQuota",
+        "metadata": {"name": "q", "namespace": "x", "creationTimestamp": ago(3)},
+        "spec": {"hard": {"cpu": "4"}}
+    }));
+    assert_eq!(texts(&fresh), ["q", "3s", "cpu: 0/0", ""]);
+}
+
 fn service(spec: Value, status: Value) -> Service {
     from(json!({
         "apiVersion": "v1", "kind": "Service",
@@ -1006,5 +1039,6 @@ fn every_kind_has_a_name_column_and_wide_columns_last_or_flagged() {
     check::<Namespace>();
     check::<Node>();
     check::<Service>();
+    check::<ResourceQuota>();
     check::<HorizontalPodAutoscaler>();
 }
