@@ -29,7 +29,12 @@ fn bench(c: &mut Criterion) {
             speed: 1.0,
             ..Default::default()
         };
-        let running = fleet::start(&fleet::builtin(), &opts).await.unwrap();
+        let running = fleet::start(
+            &watchfloor::sim::fleetfile::resolve("small").unwrap(),
+            &opts,
+        )
+        .await
+        .unwrap();
         watchfloor::sim::demo::write_kubeconfig(&running, &path).unwrap();
         let mut clients = Vec::new();
         for c in &running.clusters {

@@ -24,12 +24,22 @@ fn main() -> Result<()> {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            let opts = FleetOptions {
-                seed: args.seed,
-                speed: args.speed,
-                extra_pods: args.pods,
+            let spec = demo::DemoSpec {
+                fleet: args.fleet,
+                scenario: args.scenario,
+                options: FleetOptions {
+                    seed: args.seed,
+                    speed: args.speed,
+                    extra_pods: args.pods,
+                },
+                kubeconfig_out: args.kubeconfig_out,
             };
-            runtime.block_on(demo::run_headless(opts, args.kubeconfig_out))?;
+            // A bad fleet file is the user's to fix: say what is wrong, without a backtrace.
+            if let Err(e) = demo::prepare(&spec) {
+                eprintln!("watchfloor demo: {e}");
+                std::process::exit(2);
+            }
+            runtime.block_on(demo::run_headless(spec))?;
             Ok(())
         }
         None => bail!(

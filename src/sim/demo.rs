@@ -1,13 +1,27 @@
-//! `watchfloor demo`: start the built-in fleet, write its kubeconfig, serve until told to stop.
+//! `watchfloor demo`: start a fleet (built-in or from a fleet file), write its kubeconfig, play
+//! its fault scenario, serve until told to stop.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use super::fleet::{self, FleetOptions, RunningFleet};
+use super::fleet::{self, FleetOptions, RunningFleet, StartError};
+use super::fleetfile::{self, CALM, FleetFile, FleetFileError, Scenario};
+use super::timeline;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
-    #[error("could not start the simulated API servers on 127.0.0.1: {0}")]
-    Start(#[source] std::io::Error),
+    /// Every problem of the file, one per line, each with file, line and field.
+    #[error("{0}")]
+    Fleet(#[from] FleetFileError),
+    #[error("fleet {fleet} has no scenario {name:?}; it has: {known}")]
+    NoScenario {
+        fleet: String,
+        name: String,
+        known: String,
+    },
+    #[error("could not start the simulated fleet: {0}")]
+    Start(#[from] StartError),
     #[error("could not write the kubeconfig to {path}: {source}")]
     Kubeconfig {
         path: PathBuf,
@@ -51,26 +65,88 @@ pub fn write_kubeconfig(fleet: &RunningFleet, path: &Path) -> Result<(), DemoErr
     std::fs::rename(&tmp, path).map_err(err)
 }
 
-/// Serves the fleet until SIGINT or SIGTERM.
-pub async fn run_headless(
-    opts: FleetOptions,
-    kubeconfig_out: Option<PathBuf>,
-) -> Result<(), DemoError> {
+/// What `watchfloor demo` runs: which fleet, which scenario.
+#[derive(Clone, Debug)]
+pub struct DemoSpec {
+    /// A built-in fleet's name or a fleet file's path.
+    pub fleet: String,
+    /// The scenario to play; None: the fleet's default.
+    pub scenario: Option<String>,
+    pub options: FleetOptions,
+    pub kubeconfig_out: Option<PathBuf>,
+}
+
+/// Reads the fleet and picks the scenario, before anything starts.
+pub fn prepare(spec: &DemoSpec) -> Result<(FleetFile, Scenario), DemoError> {
+    let fleet = fleetfile::resolve(&spec.fleet)?;
+    let scenario = match &spec.scenario {
+        None => fleet.default_scenario().clone(),
+        Some(name) => fleet
+            .scenario(name)
+            .cloned()
+            .ok_or_else(|| DemoError::NoScenario {
+                fleet: fleet.origin.clone(),
+                name: name.clone(),
+                known: fleet
+                    .scenarios
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?,
+    };
+    Ok((fleet, scenario))
+}
+
+/// Serves the fleet and plays its scenario until SIGINT or SIGTERM.
+pub async fn run_headless(spec: DemoSpec) -> Result<(), DemoError> {
+    let (file, scenario) = prepare(&spec)?;
     let signals = StopSignals::install().map_err(DemoError::Signals)?;
-    let fleet = fleet::start(&fleet::builtin(), &opts)
-        .await
-        .map_err(DemoError::Start)?;
-    let chosen = kubeconfig_out.is_none();
-    let path = kubeconfig_out.unwrap_or_else(default_kubeconfig_path);
+    let fleet = Arc::new(fleet::start(&file, &spec.options).await?);
+    let chosen = spec.kubeconfig_out.is_none();
+    let path = spec
+        .kubeconfig_out
+        .clone()
+        .unwrap_or_else(default_kubeconfig_path);
     write_kubeconfig(&fleet, &path)?;
     let names: Vec<&str> = fleet.clusters.iter().map(|c| c.def.name.as_str()).collect();
-    println!(
-        "watchfloor demo: {} simulated clusters ({}) serving; kubeconfig: {}",
+    let plays = if scenario.name == CALM {
+        "no scenario (calm)".to_string()
+    } else {
+        format!(
+            "scenario {} ({} steps)",
+            scenario.name,
+            scenario.steps.len()
+        )
+    };
+    // Lines go to stdout while a caller may have stopped reading it: never die of a closed pipe.
+    let say = |line: String| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    };
+    say(format!(
+        "watchfloor demo: fleet {}, {} simulated clusters ({}) serving, {plays}; kubeconfig: {}",
+        file.name,
         names.len(),
         names.join(", "),
         path.display()
-    );
+    ));
+    let player = tokio::spawn(timeline::play(
+        Arc::clone(&fleet),
+        scenario,
+        move |step, outcomes| {
+            for o in outcomes {
+                match &o.result {
+                    Ok(what) => say(format!("timeline {step}: {what}")),
+                    Err(why) => say(format!("timeline {step}: on {} failed: {why}", o.cluster)),
+                }
+            }
+        },
+    ));
     signals.wait().await;
+    player.abort();
+    let _ = player.await;
     drop(fleet);
     // A kubeconfig the user asked for stays; our own temporary one (tokens inside) goes.
     if chosen && let Some(dir) = path.parent() {

@@ -12,16 +12,8 @@ use k8s_openapi::api::core::v1::Pod;
 
 use super::app::{App, AppRequest, AppResponse, ExecResult, Exit, LogLine, PodView, Unreachable};
 use super::fleet::RunningCluster;
+use super::fleetfile::PodTarget;
 use super::world::{Fault, FaultKind, Target, World};
-
-/// Which pod `crash-pod` kills.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PodPick {
-    /// This pod.
-    Named(String),
-    /// The first running pod (by name) with this `app` label.
-    App(String),
-}
 
 impl RunningCluster {
     /// `kubectl set image deployment/<deployment> <container>=<image>`: the Deployment's pod
@@ -56,15 +48,15 @@ impl RunningCluster {
 
     /// Kills one container instance of a pod at once (exit code 137 after a fatal log line); the
     /// kubelet sees it exit and restarts it as its restart policy says. Returns the pod's name.
-    pub fn crash_pod(&self, namespace: &str, pick: &PodPick) -> Result<String, String> {
+    pub fn crash_pod(&self, namespace: &str, pick: &PodTarget) -> Result<String, String> {
         let name = {
             let store = self.cluster.store();
             match pick {
-                PodPick::Named(name) => store
+                PodTarget::Pod(name) => store
                     .get::<Pod>(namespace, name)
                     .map(|_| name.clone())
                     .ok_or_else(|| format!("no pod {namespace}/{name}"))?,
-                PodPick::App(app) => {
+                PodTarget::App(app) => {
                     let mut running: Vec<String> = store
                         .list::<Pod>(Some(namespace))
                         .iter()

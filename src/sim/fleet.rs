@@ -1,52 +1,27 @@
-//! A fleet of simulated clusters: what it contains, and starting it on loopback.
-//!
-//! Part 1 ships one small built-in fleet (four clusters in three environments); the seed-modelled
-//! fleets and fleet files replace it in a later issue.
+//! A fleet of simulated clusters started from a fleet file (see [`super::fleetfile`]): one API
+//! server per cluster on loopback, its objects created, its controllers and kubelet running, its
+//! pods running the apps the file describes.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Namespace, Node, Service};
+use k8s_openapi::api::core::v1::{Namespace, Node};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
+use super::app::{App, DefaultApp, FleetApp, profile::Profile};
 use super::clock::SimClock;
 use super::cluster::{Cluster, ClusterSpec, User};
 use super::defaults;
 use super::faults::Crashable;
-use super::kinds::Res;
+use super::fleetfile::{ClusterConfig, FleetFile, node_json};
 use super::kubelet::Kubelet;
 use super::object::SimObject;
 use super::server::ServerHandle;
 use super::tls::SimTls;
 use super::world::World;
-
-#[derive(Clone, Debug)]
-pub struct ClusterDef {
-    pub name: String,
-    pub environment: String,
-    pub region: String,
-    pub nodes: usize,
-}
-
-#[derive(Clone, Debug)]
-pub struct AppDef {
-    pub namespace: String,
-    pub name: String,
-    pub replicas: i32,
-    pub image: String,
-    pub port: i32,
-    /// `(min, max, target CPU %)`.
-    pub hpa: Option<(i32, i32, i32)>,
-}
-
-#[derive(Clone, Debug)]
-pub struct FleetDef {
-    pub clusters: Vec<ClusterDef>,
-    pub apps: Vec<AppDef>,
-}
 
 #[derive(Clone, Debug)]
 pub struct FleetOptions {
@@ -66,71 +41,15 @@ impl Default for FleetOptions {
     }
 }
 
-fn app(
-    namespace: &str,
-    name: &str,
-    replicas: i32,
-    image: &str,
-    hpa: Option<(i32, i32, i32)>,
-) -> AppDef {
-    AppDef {
-        namespace: namespace.into(),
-        name: name.into(),
-        replicas,
-        image: image.into(),
-        port: 8080,
-        hpa,
-    }
-}
-
-/// The small built-in fleet: dev, staging and two prod regions.
-pub fn builtin() -> FleetDef {
-    let cluster = |name: &str, env: &str, region: &str, nodes| ClusterDef {
-        name: name.into(),
-        environment: env.into(),
-        region: region.into(),
-        nodes,
-    };
-    FleetDef {
-        clusters: vec![
-            cluster("dev", "dev", "eastus", 2),
-            cluster("staging", "staging", "eastus", 2),
-            cluster("prod-eastus", "prod", "eastus", 3),
-            cluster("prod-westus", "prod", "westus", 3),
-        ],
-        apps: vec![
-            app(
-                "shop",
-                "web",
-                2,
-                "registry.example.com/shop/web:1.4.2",
-                None,
-            ),
-            app(
-                "shop",
-                "api",
-                2,
-                "registry.example.com/shop/api:2.4.1",
-                Some((2, 6, 70)),
-            ),
-            app(
-                "shop",
-                "worker",
-                1,
-                "registry.example.com/shop/worker:2.4.1",
-                None,
-            ),
-        ],
-    }
-}
-
 /// One running simulated cluster.
 pub struct RunningCluster {
-    pub def: ClusterDef,
+    pub def: ClusterConfig,
     pub cluster: Arc<Cluster>,
     pub server: ServerHandle,
+    /// The fleet's first user who may write (its kubeconfig context is named after the cluster).
     pub admin: User,
-    pub viewer: User,
+    /// Every user, `admin` first; the others' contexts are named `<user>@<cluster>`.
+    pub users: Vec<User>,
     /// The faults the timeline injected into this cluster's apps.
     pub world: Arc<World>,
     controllers: JoinHandle<()>,
@@ -145,6 +64,10 @@ impl Drop for RunningCluster {
 pub struct RunningFleet {
     pub clusters: Vec<RunningCluster>,
     pub tls: SimTls,
+    /// The simulated clock every cluster shares.
+    pub clock: SimClock,
+    /// When the fleet started (simulated time): scenario steps are timed from here.
+    pub started_at: Timestamp,
 }
 
 fn token(kind: &str, cluster: &str, seed: u64) -> String {
@@ -152,33 +75,62 @@ fn token(kind: &str, cluster: &str, seed: u64) -> String {
     format!("wf-{kind}-{cluster}-{seed:x}")
 }
 
-/// Starts every cluster of `def` on an ephemeral loopback port, with its objects created and its
-/// controllers running.
-pub async fn start(def: &FleetDef, opts: &FleetOptions) -> std::io::Result<RunningFleet> {
+/// Why a fleet could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("could not serve on 127.0.0.1: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("cluster {cluster}: could not create its objects: {message}")]
+    Objects { cluster: String, message: String },
+}
+
+/// Starts every cluster of `fleet` on an ephemeral loopback port, with its objects created and
+/// its controllers running.
+pub async fn start(fleet: &FleetFile, opts: &FleetOptions) -> Result<RunningFleet, StartError> {
     let clock = SimClock::scaled(opts.speed);
+    let started_at = clock.now();
     let tls = SimTls::generate().map_err(std::io::Error::other)?;
+    let catalog = fleet.catalog();
     let mut clusters = Vec::new();
-    let per_cluster_extra = opts.extra_pods.div_ceil(def.clusters.len().max(1));
-    for (i, cdef) in def.clusters.iter().enumerate() {
+    let per_cluster_extra = opts.extra_pods.div_ceil(fleet.clusters.len().max(1));
+    for (i, objects) in fleet.objects().into_iter().enumerate() {
+        let cdef = objects.cluster.clone();
         let seed = opts.seed.wrapping_mul(1000).wrapping_add(i as u64);
-        let admin = User {
-            name: format!("admin@{}", cdef.name),
-            token: token("admin", &cdef.name, opts.seed),
-            readonly: false,
+        let mut users: Vec<User> = fleet
+            .users
+            .iter()
+            .map(|u| User {
+                name: format!("{}@{}", u.name, cdef.name),
+                token: token(&u.name, &cdef.name, opts.seed),
+                readonly: u.read_only,
+            })
+            .collect();
+        // The admin (first writable user) leads; a fleet of read-only users still gets one.
+        let admin_at = users.iter().position(|u| !u.readonly);
+        let admin = match admin_at {
+            Some(at) => users.remove(at),
+            None => User {
+                name: format!("admin@{}", cdef.name),
+                token: token("admin", &cdef.name, opts.seed),
+                readonly: false,
+            },
         };
-        let viewer = User {
-            name: format!("viewer@{}", cdef.name),
-            token: token("viewer", &cdef.name, opts.seed),
-            readonly: true,
-        };
+        users.insert(0, admin.clone());
         let spec = ClusterSpec {
             name: cdef.name.clone(),
             seed,
-            users: vec![admin.clone(), viewer.clone()],
+            users: users.clone(),
         };
         let world = Arc::new(World::new());
-        let cluster = Cluster::new(spec, clock.clone(), new_kubelet(seed, &world));
-        populate(&cluster, cdef, &def.apps, per_cluster_extra);
+        let kubelet = new_kubelet(seed, &catalog, &world);
+        let cluster = Cluster::new(spec, clock.clone(), kubelet);
+        objects
+            .create_in(&cluster)
+            .map_err(|e| StartError::Objects {
+                cluster: cdef.name.clone(),
+                message: e.message.clone(),
+            })?;
+        add_bulk(&cluster, &cdef, objects.pods as usize, per_cluster_extra);
         cluster.reconcile();
         let server = ServerHandle::start(
             Arc::clone(&cluster),
@@ -188,136 +140,81 @@ pub async fn start(def: &FleetDef, opts: &FleetOptions) -> std::io::Result<Runni
         .await?;
         let controllers = tokio::spawn(Arc::clone(&cluster).run());
         clusters.push(RunningCluster {
-            def: cdef.clone(),
+            def: cdef,
             cluster,
             server,
             admin,
-            viewer,
+            users,
             world,
             controllers,
         });
     }
-    Ok(RunningFleet { clusters, tls })
+    Ok(RunningFleet {
+        clusters,
+        tls,
+        clock,
+        started_at,
+    })
 }
 
-fn new_kubelet(seed: u64, world: &Arc<World>) -> Kubelet {
-    let app = Arc::new(crate::sim::app::DefaultApp);
+/// The kubelet of one cluster: pods run the fleet's apps (the minimal app for images the fleet
+/// file gives no behaviour), and crash when the timeline says so.
+fn new_kubelet(seed: u64, catalog: &[(String, Profile)], world: &Arc<World>) -> Kubelet {
+    let app: Arc<dyn App> = if catalog.is_empty() {
+        Arc::new(DefaultApp)
+    } else {
+        Arc::new(FleetApp::new(catalog.to_vec(), Arc::clone(world)))
+    };
     Kubelet::new(Arc::new(Crashable::new(app, Arc::clone(world))), seed)
 }
 
 fn create<T: SimObject>(cluster: &Cluster, mut value: Value) {
     defaults::apply(T::RES, &mut value);
-    let obj: T = serde_json::from_value(value).expect("built-in fleet objects are well-formed");
+    let obj: T = serde_json::from_value(value).expect("benchmark objects are well-formed");
     cluster.write(|store, now| {
         store
             .create(obj, now)
-            .expect("built-in fleet objects are created once into an empty store")
+            .expect("benchmark objects have names of their own")
     });
 }
 
-fn populate(cluster: &Cluster, cdef: &ClusterDef, apps: &[AppDef], extra_pods: usize) {
-    let mut namespaces: Vec<&str> =
-        vec!["default", "kube-system", "kube-public", "kube-node-lease"];
-    for a in apps {
-        if !namespaces.contains(&a.namespace.as_str()) {
-            namespaces.push(&a.namespace);
-        }
+/// Benchmark bulk (`--pods N`): a `bulk` namespace of Deployments of up to 100 replicas each,
+/// running the minimal app, and the nodes they need beyond the fleet's own.
+fn add_bulk(cluster: &Cluster, cdef: &ClusterConfig, fleet_pods: usize, extra_pods: usize) {
+    if extra_pods == 0 {
+        return;
     }
-    if extra_pods > 0 {
-        namespaces.push("bulk");
-    }
-    for ns in namespaces {
-        create::<Namespace>(cluster, json!({"metadata": {"name": ns}}));
-    }
+    create::<Namespace>(cluster, json!({"metadata": {"name": "bulk"}}));
     // Enough nodes for every pod at the kubelet's default of 110 pods per node (with headroom
     // for surges), so a benchmark fleet is limited by the simulator, not by scheduling.
-    let pods: usize = apps
-        .iter()
-        .map(|a| a.replicas.max(0) as usize)
-        .sum::<usize>()
-        + extra_pods;
-    let nodes = cdef.nodes.max(pods.div_ceil(100));
-    for n in 0..nodes {
+    let have = cluster.store().list::<Node>(None).len();
+    let need = (fleet_pods + extra_pods).div_ceil(100);
+    for n in have..need {
         create::<Node>(cluster, node_json(cdef, n));
     }
-    for a in apps {
-        create::<Deployment>(cluster, deployment_json(a, &cdef.environment));
-        create::<Service>(
-            cluster,
-            json!({"metadata": {"name": a.name, "namespace": a.namespace, "labels": {"app": a.name}},
-                   "spec": {"selector": {"app": a.name}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}),
-        );
-        if let Some((min, max, target)) = a.hpa {
-            let mut hpa = json!({"metadata": {"name": a.name, "namespace": a.namespace},
-                "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": a.name},
-                         "minReplicas": min, "maxReplicas": max,
-                         "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": target}}}]}});
-            defaults::apply(Res::HpaV2, &mut hpa);
-            create::<HorizontalPodAutoscaler>(cluster, hpa);
-        }
-    }
-    // Benchmark bulk: deployments of up to 100 replicas each.
     let mut left = extra_pods;
     let mut i = 0;
     while left > 0 {
         let n = left.min(100);
-        let bulk = app(
-            "bulk",
-            &format!("bulk-{i:03}"),
-            n as i32,
-            "registry.example.com/bulk/app:1.0.0",
-            None,
-        );
-        create::<Deployment>(cluster, deployment_json(&bulk, &cdef.environment));
+        create::<Deployment>(cluster, bulk_deployment(i, n, &cdef.environment));
         left -= n;
         i += 1;
     }
 }
 
-fn node_json(c: &ClusterDef, n: usize) -> Value {
-    let name = format!(
-        "aks-{}-{:08}-vmss{:06}",
-        c.name.replace('-', ""),
-        31_415_926 + n,
-        n
-    );
+fn bulk_deployment(i: usize, replicas: usize, environment: &str) -> Value {
+    let name = format!("bulk-{i:03}");
     json!({
-        "metadata": {"name": name, "labels": {
-            "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
-            "topology.kubernetes.io/region": c.region, "topology.kubernetes.io/zone": format!("{}-{}", c.region, n % 3 + 1),
-            "node.kubernetes.io/instance-type": "Standard_D4s_v5"}},
-        "spec": {"podCIDR": format!("10.{}.{}.0/24", 244 + n / 256, n % 256), "providerID": format!("azure:///subscriptions/sim/{name}")},
-        "status": {
-            "capacity": {"cpu": "4", "memory": "16374124Ki", "pods": "110", "ephemeral-storage": "129886128Ki"},
-            "allocatable": {"cpu": "3860m", "memory": "12880236Ki", "pods": "110", "ephemeral-storage": "119703055367"},
-            "conditions": [
-                {"type": "MemoryPressure", "status": "False", "reason": "KubeletHasSufficientMemory", "message": "kubelet has sufficient memory available"},
-                {"type": "DiskPressure", "status": "False", "reason": "KubeletHasNoDiskPressure", "message": "kubelet has no disk pressure"},
-                {"type": "PIDPressure", "status": "False", "reason": "KubeletHasSufficientPID", "message": "kubelet has sufficient PID available"},
-                {"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status"}
-            ],
-            "addresses": [{"type": "InternalIP", "address": format!("10.224.{}.{}", n / 250, n % 250 + 4)}, {"type": "Hostname", "address": name}],
-            "nodeInfo": {"kubeletVersion": "v1.32.4", "kubeProxyVersion": "", "containerRuntimeVersion": "containerd://1.7.27-1",
-                         "kernelVersion": "5.15.0-1089-azure", "osImage": "Ubuntu 22.04.5 LTS", "operatingSystem": "linux",
-                         "architecture": "amd64", "machineID": format!("{:032x}", n + 1), "systemUUID": format!("{:08x}-0000-0000-0000-000000000000", n + 1),
-                         "bootID": format!("{:08x}-1111-1111-1111-111111111111", n + 1)}
-        }
-    })
-}
-
-fn deployment_json(a: &AppDef, environment: &str) -> Value {
-    json!({
-        "metadata": {"name": a.name, "namespace": a.namespace, "labels": {"app": a.name, "environment": environment},
-                     "annotations": {"kubernetes.io/change-cause": format!("deploy {}", a.image.rsplit(':').next().unwrap_or(""))}},
+        "metadata": {"name": name, "namespace": "bulk", "labels": {"app": name, "environment": environment}},
         "spec": {
-            "replicas": a.replicas,
-            "selector": {"matchLabels": {"app": a.name}},
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
             "template": {
-                "metadata": {"labels": {"app": a.name, "environment": environment},
-                             "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": a.port.to_string(), "prometheus.io/path": "/metrics"}},
+                "metadata": {"labels": {"app": name, "environment": environment},
+                             "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": "8080", "prometheus.io/path": "/metrics"}},
                 "spec": {"containers": [{
-                    "name": "app", "image": a.image,
-                    "ports": [{"name": "http", "containerPort": a.port}],
+                    "name": "app", "image": "registry.example.com/bulk/app:1.0.0",
+                    "ports": [{"name": "http", "containerPort": 8080}],
                     "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
                     "livenessProbe": {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10},
                     "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"}, "periodSeconds": 5}
@@ -342,11 +239,11 @@ impl RunningFleet {
                 "- name: {name}\n  cluster:\n    server: {}\n    certificate-authority-data: {ca}\n",
                 c.server.url()
             ));
-            for user in [&c.admin, &c.viewer] {
-                let context = if user.readonly {
-                    user.name.clone()
-                } else {
+            for user in &c.users {
+                let context = if user.name == c.admin.name {
                     name.clone()
+                } else {
+                    user.name.clone()
                 };
                 contexts.push_str(&format!(
                     "- name: {context}\n  context:\n    cluster: {name}\n    user: {}\n    namespace: default\n",

@@ -32,6 +32,7 @@ pub mod server;
 pub mod status;
 pub mod store;
 pub mod table;
+pub mod timeline;
 pub mod tls;
 pub mod views;
 pub mod watch;

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use jiff::SignedDuration;
-use watchfloor::sim::faults::PodPick;
+use watchfloor::sim::fleetfile::PodTarget;
 
 use crate::support::{Kubectl, fleet_for_kubectl, rows};
 
@@ -59,7 +59,7 @@ fn a_crashed_pod_restarts_and_its_previous_logs_say_why() {
     );
     let cluster = fleet.fleet.cluster("dev").expect("dev");
     let pod = cluster
-        .crash_pod("shop", &PodPick::App("web".into()))
+        .crash_pod("shop", &PodTarget::App("web".into()))
         .expect("a running web pod");
     let restarted = dev.until(
         &[
@@ -89,7 +89,7 @@ fn a_crashed_pod_restarts_and_its_previous_logs_say_why() {
         .map(|l| l.split_whitespace().nth(3).unwrap_or(""))
         .collect();
     assert_eq!(restarts.iter().filter(|r| **r == "0").count(), 1, "{all}");
-    let missing = cluster.crash_pod("shop", &PodPick::App("nope".into()));
+    let missing = cluster.crash_pod("shop", &PodTarget::App("nope".into()));
     assert!(missing.unwrap_err().contains("no running pod of app nope"));
 }
 

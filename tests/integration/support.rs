@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use watchfloor::sim::fleet::{self, FleetDef, FleetOptions, RunningFleet};
+use watchfloor::sim::fleet::{self, FleetOptions, RunningFleet};
+use watchfloor::sim::fleetfile::{self, FleetFile};
 
 /// A fleet serving on loopback for one test, with its kubeconfig written to a temp dir.
 pub struct TestFleet {
@@ -16,9 +17,10 @@ pub struct TestFleet {
 }
 
 impl TestFleet {
+    /// The small shop fleet (`fleets/small.yaml`) at 20x speed.
     pub fn start() -> Self {
         Self::start_with(
-            &fleet::builtin(),
+            &fleetfile::resolve("small").expect("the small fleet is valid"),
             FleetOptions {
                 speed: 20.0,
                 ..Default::default()
@@ -26,7 +28,7 @@ impl TestFleet {
         )
     }
 
-    pub fn start_with(def: &FleetDef, opts: FleetOptions) -> Self {
+    pub fn start_with(def: &FleetFile, opts: FleetOptions) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

@@ -123,7 +123,9 @@ impl Checker<'_> {
                 "only postgres and redis apps have an exporter sidecar",
             );
         }
-        self.behaviour(&at.key("behaviour"), &app.behaviour);
+        if let Some(b) = &app.behaviour {
+            self.behaviour(&at.key("behaviour"), b);
+        }
     }
 
     fn limits(
@@ -273,7 +275,7 @@ impl Checker<'_> {
     /// The catalog is keyed by image repository, so one repository has one behaviour.
     pub(super) fn repositories(&mut self) {
         let f = self.fleet;
-        let mut seen: BTreeMap<&str, (usize, &Profile)> = BTreeMap::new();
+        let mut seen: BTreeMap<&str, (usize, &Option<Profile>)> = BTreeMap::new();
         for (i, app) in f.apps.iter().enumerate() {
             let at = root().key("apps").index(i);
             let mut images = vec![(at.key("image"), &app.image)];
@@ -314,7 +316,8 @@ impl Checker<'_> {
                     .into_iter()
                     .map(|d| ("Deployment", d.name))
                     .collect();
-                if f.runs_in(app, c) && app.behaviour.kind != crate::sim::app::profile::Kind::Worker
+                if f.runs_in(app, c)
+                    && app.behaviour().kind != crate::sim::app::profile::Kind::Worker
                 {
                     mine.push(("Service", app.name.clone()));
                     if app.release() == Release::BlueGreen {
@@ -348,7 +351,7 @@ impl Checker<'_> {
     pub(super) fn dependencies(&mut self) {
         let f = self.fleet;
         for (i, app) in f.apps.iter().enumerate() {
-            for (j, dep) in app.behaviour.depends_on.iter().enumerate() {
+            for (j, dep) in app.behaviour().depends_on.iter().enumerate() {
                 let at = root()
                     .key("apps")
                     .index(i)

@@ -52,7 +52,13 @@ use yaml::Path;
 pub const SEEDS: &str = include_str!("../../../fleets/seeds.yaml");
 
 /// Built-in fleets by name: `(name, origin shown in errors, text)`.
-pub const BUILTIN: &[(&str, &str, &str)] = &[("seeds", "fleets/seeds.yaml", SEEDS)];
+pub const BUILTIN: &[(&str, &str, &str)] = &[
+    ("seeds", "fleets/seeds.yaml", SEEDS),
+    ("small", "fleets/small.yaml", SMALL),
+];
+
+/// The small fleet the tests use: one shop in four clusters, running the minimal app.
+pub const SMALL: &str = include_str!("../../../fleets/small.yaml");
 
 /// A fleet file that has been read and checked: every reference resolves, every name is valid.
 #[derive(Clone, Debug)]

@@ -140,9 +140,19 @@ pub struct AppConfig {
     /// The metrics sidecar of a postgres or redis app; default: the usual community exporter.
     #[serde(default)]
     pub exporter: Option<ImageRef>,
-    /// How the app behaves, per image version (see `sim::app::profile`).
+    /// How the app behaves, per image version (see `sim::app::profile`). Without it the app runs
+    /// the simulator's minimal app, whose faults are chosen by the image tag (`sim::app::DefaultApp`).
     #[serde(default)]
-    pub behaviour: Profile,
+    pub behaviour: Option<Profile>,
+}
+
+impl AppConfig {
+    /// The app's behaviour: its `behaviour:` block, or the defaults (the minimal app's shape:
+    /// an API with plain health endpoints).
+    pub fn behaviour(&self) -> &Profile {
+        static MINIMAL: std::sync::LazyLock<Profile> = std::sync::LazyLock::new(Profile::default);
+        self.behaviour.as_ref().unwrap_or(&MINIMAL)
+    }
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

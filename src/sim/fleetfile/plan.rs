@@ -213,7 +213,7 @@ impl AppConfig {
 
     /// The containers of the app's pods: `(name, port)`, main container first.
     pub fn containers(&self) -> Vec<(&'static str, u16)> {
-        let kind = self.behaviour.kind;
+        let kind = self.behaviour().kind;
         let mut out = vec![(super::model::main_container(kind), self.port())];
         if let Some((_, port)) = super::model::exporter(kind) {
             out.push(("exporter", port));
@@ -224,12 +224,12 @@ impl AppConfig {
     /// The port the main container serves on.
     pub fn port(&self) -> u16 {
         self.port
-            .unwrap_or_else(|| super::model::default_port(self.behaviour.kind))
+            .unwrap_or_else(|| super::model::default_port(self.behaviour().kind))
     }
 
     /// Whether the app is a database or cache with an exporter sidecar.
     pub fn is_datastore(&self) -> bool {
-        matches!(self.behaviour.kind, Kind::Postgres | Kind::Redis)
+        matches!(self.behaviour().kind, Kind::Postgres | Kind::Redis)
     }
 }
 

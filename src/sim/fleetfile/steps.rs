@@ -387,7 +387,7 @@ impl Checker<'_> {
         let container = a
             .container
             .clone()
-            .unwrap_or_else(|| main_container(app.behaviour.kind).to_owned());
+            .unwrap_or_else(|| main_container(app.behaviour().kind).to_owned());
         if !containers.contains(&container.as_str()) {
             self.err(
                 key.key("container"),

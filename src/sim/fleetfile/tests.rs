@@ -124,7 +124,7 @@ fn unknown_and_missing_keys_are_errors() {
         err(&with(
             "    behaviour:\n      versions:\n        \"2.0.0\": {error-rat: 0.2}\n"
         )),
-        "t.yaml:11:19: apps[0].behaviour.versions.\"2.0.0\".error-rat: unknown key `error-rat` (did you mean `error-rate`?) (known keys: error-rate, p50-ms, p95-ms, flapping-readiness, startup-seconds, memory-mib, crash-after-seconds, oom-after-seconds)"
+        "t.yaml:11:19: apps[0].behaviour.versions.\"2.0.0\".error-rat: unknown key `error-rat` (did you mean `error-rate`?) (known keys: error-rate, p50-ms, p95-ms, flapping-readiness, startup-seconds, memory-mib, crash-after-seconds, oom-after-seconds, hang-after-seconds)"
     );
     assert_eq!(
         err(&with("    release: blue-gren\n")),
@@ -505,7 +505,7 @@ fn files_and_builtins_are_found_by_name() {
     );
     assert_eq!(
         resolve("sedes").unwrap_err().to_string(),
-        "sedes: no built-in fleet and no file of that name (did you mean `seeds`?); built-in fleets: seeds"
+        "sedes: no built-in fleet and no file of that name (did you mean `seeds`?); built-in fleets: seeds, small"
     );
     // Every shipped example is valid.
     for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/fleets")).unwrap() {

@@ -225,9 +225,9 @@ impl FleetFile {
             .unwrap_or_else(|| self.scenarios.last().expect("calm is always there"))
     }
 
-    /// Every image repository the fleet's pods run (the app catalog's keys).
+    /// Every image repository the fleet's pods run.
     pub fn repositories(&self) -> Vec<String> {
-        self.catalog().into_iter().map(|(r, _)| r).collect()
+        self.images(true).into_iter().map(|(r, _)| r).collect()
     }
 }
 

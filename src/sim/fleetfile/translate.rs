@@ -181,11 +181,11 @@ impl FleetFile {
             labels[k] = v.into();
             selector[k] = v.into();
         }
-        let kind = app.behaviour.kind;
+        let kind = app.behaviour().kind;
         let port = app.port();
         let (metrics_path, metrics_port) = match exporter(kind) {
             Some((_, p)) => ("/metrics", p),
-            None => (paths(app.behaviour.health).2, port),
+            None => (paths(app.behaviour().health).2, port),
         };
         let mut containers = vec![main_container(
             app,
@@ -246,14 +246,14 @@ fn main_container(
     r: &Resources,
     environment: &str,
 ) -> Value {
-    let kind = app.behaviour.kind;
+    let kind = app.behaviour().kind;
     let name = super::model::main_container(kind);
     let port = app.port();
     let (port_name, liveness, readiness) = if app.is_datastore() {
         let tcp = json!({"tcpSocket": {"port": name}, "periodSeconds": 10, "timeoutSeconds": 1, "failureThreshold": 3});
         (name, tcp.clone(), tcp)
     } else {
-        let (live, ready, _) = paths(app.behaviour.health);
+        let (live, ready, _) = paths(app.behaviour().health);
         (
             "http",
             json!({"httpGet": {"path": live, "port": "http"}, "initialDelaySeconds": 10, "periodSeconds": 10, "timeoutSeconds": 1, "failureThreshold": 3}),
@@ -284,7 +284,7 @@ fn resources_json(r: &Resources) -> Value {
 /// The app's Services: none for a worker; the live slot plus a preview of the idle one for
 /// blue-green; the main port and the exporter's for a database or cache.
 fn service_json(app: &AppConfig) -> Vec<Value> {
-    let kind = app.behaviour.kind;
+    let kind = app.behaviour().kind;
     if kind == Kind::Worker {
         return Vec::new();
     }
@@ -370,6 +370,12 @@ impl FleetFile {
     /// apps, canaries, idle blue-green slots, and exporter sidecars (which get their database's
     /// profile: an app told `container == "exporter"` answers for the sidecar).
     pub fn catalog(&self) -> Vec<(String, Profile)> {
+        self.images(false)
+    }
+
+    /// Every image repository the fleet's pods run, with the behaviour of its app;
+    /// `with_minimal` includes apps without a `behaviour:` block (they run the minimal app).
+    pub(super) fn images(&self, with_minimal: bool) -> Vec<(String, Profile)> {
         let mut out: Vec<(String, Profile)> = Vec::new();
         let mut add = |repo: &str, p: &Profile| {
             if !out.iter().any(|(r, _)| r == repo) {
@@ -377,6 +383,10 @@ impl FleetFile {
             }
         };
         for app in &self.apps {
+            // Apps without a `behaviour:` block run the minimal app (faults by image tag).
+            if app.behaviour.is_none() && !with_minimal {
+                continue;
+            }
             let profile = self.profile(app);
             add(&app.image.repository, &profile);
             if let Some(c) = &app.canary {
@@ -385,7 +395,7 @@ impl FleetFile {
             if let Some(i) = app.blue_green.as_ref().and_then(|b| b.idle_image.as_ref()) {
                 add(&i.repository, &profile);
             }
-            if let Some((default_image, _)) = exporter(app.behaviour.kind) {
+            if let Some((default_image, _)) = exporter(app.behaviour().kind) {
                 let image = app
                     .exporter
                     .as_ref()
@@ -402,7 +412,7 @@ impl FleetFile {
     /// The app's behaviour, with its memory limit taken from the pod spec when the profile leaves
     /// it out and the limit is the same wherever the app runs.
     fn profile(&self, app: &AppConfig) -> Profile {
-        let mut p = app.behaviour.clone();
+        let mut p = app.behaviour().clone();
         if p.memory_limit_mib.is_none() {
             let limits: Vec<f64> = self
                 .app_clusters(app)
