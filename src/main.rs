@@ -31,6 +31,7 @@ fn main() -> Result<()> {
                     seed: args.seed,
                     speed: args.speed,
                     extra_pods: args.pods,
+                    manual_start: None,
                 },
                 kubeconfig_out: args.kubeconfig_out,
             };

@@ -137,9 +137,15 @@ pub async fn run_headless(spec: DemoSpec) -> Result<(), DemoError> {
         scenario,
         move |step, outcomes| {
             for o in outcomes {
+                // A step on several clusters reports each; on one, the step names it already.
+                let on = if step.clusters.len() > 1 {
+                    format!(" [{}]", o.cluster)
+                } else {
+                    String::new()
+                };
                 match &o.result {
-                    Ok(what) => say(format!("timeline {step}: {what}")),
-                    Err(why) => say(format!("timeline {step}: on {} failed: {why}", o.cluster)),
+                    Ok(what) => say(format!("timeline {step}{on}: {what}")),
+                    Err(why) => say(format!("timeline {step}{on}: FAILED: {why}")),
                 }
             }
         },

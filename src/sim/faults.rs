@@ -46,20 +46,20 @@ impl RunningCluster {
         })
     }
 
-    /// Kills one container instance of a pod at once (exit code 137 after a fatal log line); the
-    /// kubelet sees it exit and restarts it as its restart policy says. Returns the pod's name.
+    /// Kills the pod's first container at once (exit code 137 after a fatal log line), as when
+    /// its main process dies; the kubelet sees it exit and restarts it as its restart policy
+    /// says. Returns the pod's name.
     pub fn crash_pod(&self, namespace: &str, pick: &PodTarget) -> Result<String, String> {
-        let name = {
+        let (name, container) = {
             let store = self.cluster.store();
-            match pick {
+            let pod = match pick {
                 PodTarget::Pod(name) => store
                     .get::<Pod>(namespace, name)
-                    .map(|_| name.clone())
                     .ok_or_else(|| format!("no pod {namespace}/{name}"))?,
                 PodTarget::App(app) => {
-                    let mut running: Vec<String> = store
+                    let mut running: Vec<_> = store
                         .list::<Pod>(Some(namespace))
-                        .iter()
+                        .into_iter()
                         .filter(|p| {
                             p.metadata.deletion_timestamp.is_none()
                                 && p.metadata
@@ -70,17 +70,27 @@ impl RunningCluster {
                                 && p.status.as_ref().and_then(|s| s.phase.as_deref())
                                     == Some("Running")
                         })
-                        .filter_map(|p| p.metadata.name.clone())
                         .collect();
-                    running.sort();
+                    running.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
                     running
                         .into_iter()
                         .next()
                         .ok_or_else(|| format!("no running pod of app {app} in {namespace}"))?
                 }
-            }
+            };
+            let container = pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.containers.first())
+                .map(|c| c.name.clone())
+                .ok_or_else(|| format!("pod {namespace}/{pick:?} has no containers"))?;
+            (pod.metadata.name.clone().unwrap_or_default(), container)
         };
-        self.add_fault(Target::new(namespace, &name), FaultKind::Crash, None);
+        self.add_fault(
+            Target::new(namespace, crash_target(&name, &container)),
+            FaultKind::Crash,
+            None,
+        );
         // Have the kubelet look now rather than at its next periodic re-check of the container.
         self.cluster
             .kubelet
@@ -130,6 +140,11 @@ impl RunningCluster {
     }
 }
 
+/// The World target of a crash: one container of one pod (`<pod>/<container>`).
+fn crash_target(pod: &str, container: &str) -> String {
+    format!("{pod}/{container}")
+}
+
 /// Wraps a fleet's app with the crashes the timeline injects (the app's own behaviour is its
 /// business; a crash can hit any app).
 pub struct Crashable {
@@ -145,7 +160,7 @@ impl Crashable {
     /// When a crash fault kills this instance: the first crash injected while it ran.
     fn crash(&self, pod: &PodView<'_>) -> Option<Timestamp> {
         self.world
-            .faults_on(pod.namespace, pod.name)
+            .faults_on(pod.namespace, &crash_target(pod.name, pod.container))
             .iter()
             .filter(|f| f.kind == FaultKind::Crash && f.from > pod.started_at)
             .map(|f| f.from)

@@ -29,6 +29,10 @@ pub struct FleetOptions {
     pub speed: f64,
     /// Extra pods spread over the clusters (for benchmarks): pods are data, not tasks.
     pub extra_pods: usize,
+    /// Run on a manual clock starting here instead of the wall clock (tests that must replay
+    /// exactly): time moves only with `fleet.clock.advance`, and controllers run only when the
+    /// caller calls `cluster.reconcile()`.
+    pub manual_start: Option<Timestamp>,
 }
 
 impl Default for FleetOptions {
@@ -37,6 +41,7 @@ impl Default for FleetOptions {
             seed: 1,
             speed: 1.0,
             extra_pods: 0,
+            manual_start: None,
         }
     }
 }
@@ -52,12 +57,15 @@ pub struct RunningCluster {
     pub users: Vec<User>,
     /// The faults the timeline injected into this cluster's apps.
     pub world: Arc<World>,
-    controllers: JoinHandle<()>,
+    /// The controllers' loop; None on a manual clock, where the caller runs `reconcile`.
+    controllers: Option<JoinHandle<()>>,
 }
 
 impl Drop for RunningCluster {
     fn drop(&mut self) {
-        self.controllers.abort();
+        if let Some(c) = &self.controllers {
+            c.abort();
+        }
     }
 }
 
@@ -87,7 +95,10 @@ pub enum StartError {
 /// Starts every cluster of `fleet` on an ephemeral loopback port, with its objects created and
 /// its controllers running.
 pub async fn start(fleet: &FleetFile, opts: &FleetOptions) -> Result<RunningFleet, StartError> {
-    let clock = SimClock::scaled(opts.speed);
+    let clock = match opts.manual_start {
+        Some(t) => SimClock::manual(t),
+        None => SimClock::scaled(opts.speed),
+    };
     let started_at = clock.now();
     let tls = SimTls::generate().map_err(std::io::Error::other)?;
     let catalog = fleet.catalog();
@@ -138,7 +149,12 @@ pub async fn start(fleet: &FleetFile, opts: &FleetOptions) -> Result<RunningFlee
             tls.clone(),
         )
         .await?;
-        let controllers = tokio::spawn(Arc::clone(&cluster).run());
+        // On a manual clock nothing moves between the caller's steps, and a loop racing them
+        // would only make the order of writes (and so resourceVersions) vary between runs.
+        let controllers = opts
+            .manual_start
+            .is_none()
+            .then(|| tokio::spawn(Arc::clone(&cluster).run()));
         clusters.push(RunningCluster {
             def: cdef,
             cluster,

@@ -86,20 +86,14 @@ fn apply_one(fleet: &Arc<RunningFleet>, name: &str, action: &Action) -> Result<S
         }
         Action::CrashPod { namespace, target } => {
             let pod = rc.crash_pod(namespace, target)?;
-            Ok(format!("pod {namespace}/{pod} crashed"))
+            Ok(format!("killed pod {pod}"))
         }
         Action::FailDependency { .. } | Action::AddLatency { .. } | Action::AddErrors { .. } => {
             let fault = action
                 .world_fault(now)
                 .ok_or_else(|| "not a fault of the apps' world".to_string())?;
-            let what = format!(
-                "{}/{}: {}",
-                fault.target.namespace,
-                fault.target.name,
-                action.key()
-            );
             rc.world.add(fault);
-            Ok(what)
+            Ok("in effect".into())
         }
         Action::Unreachable { duration } => {
             rc.server.stop();
@@ -108,16 +102,16 @@ fn apply_one(fleet: &Arc<RunningFleet>, name: &str, action: &Action) -> Result<S
                 let real = rc.cluster.clock.real_duration(d.unsigned_abs());
                 tokio::spawn(come_back(weak, name.to_string(), real));
             }
-            Ok(format!("{} refuses connections", rc.server.url()))
+            Ok(format!("refusing connections at {}", rc.server.url()))
         }
         Action::SlowApi { extra, duration } => {
             let span = duration.unwrap_or(SignedDuration::MAX);
             rc.slow_api(extra.unsigned_abs(), span);
-            Ok(format!("API answers {}ms late", extra.as_millis()))
+            Ok("in effect".into())
         }
         Action::DropWatches => {
             rc.cluster.drop_watches();
-            Ok("every open watch ended".into())
+            Ok("watches ended".into())
         }
     }
 }
@@ -158,5 +152,29 @@ pub async fn play(
             let outcomes = apply(&fleet, &step);
             report(&step, &outcomes);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::fleetfile;
+
+    #[test]
+    fn steps_come_due_once_in_time_order() {
+        let fleet = fleetfile::builtin();
+        let scenario = fleet.scenario("incident").expect("incident");
+        let start = Timestamp::from_second(1_790_000_000).unwrap();
+        let mut tl = Timeline::new(scenario, start);
+        assert_eq!(tl.next_at(), Some(start + scenario.steps[0].at));
+        assert!(tl.due(start).is_empty());
+        let first = tl.due(start + SignedDuration::from_secs(20));
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].action.key(), "set-image");
+        assert!(tl.due(start + SignedDuration::from_secs(20)).is_empty());
+        let rest = tl.due(start + SignedDuration::from_hours(1));
+        assert_eq!(rest.len(), scenario.steps.len() - 1);
+        assert!(rest.windows(2).all(|w| w[0].at <= w[1].at));
+        assert_eq!(tl.next_at(), None);
     }
 }

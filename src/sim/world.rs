@@ -11,7 +11,8 @@ use std::sync::RwLock;
 use jiff::{SignedDuration, Timestamp};
 
 /// What a fault applies to: the pods of one app (their `app` label) in one namespace, a
-/// dependency known by its service name in that namespace, or (for a crash) one pod by name.
+/// dependency known by its service name in that namespace, or (for a crash) one container of a
+/// pod, named `<pod>/<container>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
     pub namespace: String,
@@ -40,7 +41,8 @@ pub enum FaultKind {
     /// The dependency is down: apps that depend on it fail readiness with it in error, and its
     /// own pods report it (`pg_up 0`, `redis_up 0`).
     DependencyDown,
-    /// The target is a pod (by name): its container instance running at `from` dies then.
+    /// The target is one container of a pod (name `<pod>/<container>`): the instance running
+    /// at `from` dies then.
     Crash,
 }
 

@@ -121,3 +121,35 @@ fn default_kubeconfig_is_temporary_and_removed_on_exit() {
         "temporary kubeconfig dir left behind"
     );
 }
+
+#[test]
+fn a_bad_fleet_file_is_explained_with_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fleet.yaml");
+    std::fs::write(
+        &file,
+        "name: broken\nclusters:\n  - {name: dev, environment: dev, region: eastus}\napps:\n  - {name: web, namespace: shop, image: web:1, replicas: three}\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_watchfloor"))
+        .args(["demo", "--headless", "--fleet"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let want = format!("{}:5:", file.display());
+    assert!(err.contains(&want), "{err}");
+    assert!(err.contains("apps[0].replicas"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_watchfloor"))
+        .args(["demo", "--headless", "--scenario", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no scenario \"nope\"") && err.contains("incident"),
+        "{err}"
+    );
+}

@@ -9,3 +9,4 @@ mod faults;
 mod kube_client;
 mod kubectl;
 mod prometheus;
+mod seeds;

@@ -193,23 +193,23 @@ pub fn scrape_targets(fleet: &TestFleet, cluster: &str) -> Vec<Target> {
     targets
 }
 
-#[test]
-fn prometheus_discovers_and_scrapes_every_pod_through_the_api_proxy() {
-    if !have("prometheus") {
-        return;
-    }
-    let fleet = TestFleet::start();
-    let cluster = "prod-eastus";
+/// Starts Prometheus on every annotated running pod of `cluster` and waits until it has scraped
+/// each one successfully (`up == 1`) and ingested its HTTP or exporter samples.
+pub fn scrape_all_until_up(fleet: &TestFleet, cluster: &str) {
     // Wait until the pods run, so the set Prometheus should find is settled.
     let start = Instant::now();
-    let mut targets = scrape_targets(&fleet, cluster);
-    while targets.len() < 5 && start.elapsed() < Duration::from_secs(30) {
-        std::thread::sleep(Duration::from_millis(200));
-        targets = scrape_targets(&fleet, cluster);
+    let mut targets = scrape_targets(fleet, cluster);
+    let mut last = usize::MAX;
+    while (targets.is_empty() || targets.len() != last) && start.elapsed() < Duration::from_secs(30)
+    {
+        last = targets.len();
+        std::thread::sleep(Duration::from_millis(1000));
+        targets = scrape_targets(fleet, cluster);
     }
     assert!(!targets.is_empty(), "no running pods to scrape");
-    let expected: Vec<&str> = targets.iter().map(|t| t.pod.as_str()).collect();
-    let mut prometheus = Prometheus::scraping(&fleet, cluster, &targets);
+    let mut expected: Vec<&str> = targets.iter().map(|t| t.pod.as_str()).collect();
+    expected.sort();
+    let mut prometheus = Prometheus::scraping(fleet, cluster, &targets);
     let up = prometheus.until("up", Duration::from_secs(60), |r| {
         let mut pods: Vec<&str> = r
             .iter()
@@ -217,16 +217,22 @@ fn prometheus_discovers_and_scrapes_every_pod_through_the_api_proxy() {
             .filter_map(|s| s["metric"]["pod"].as_str())
             .collect();
         pods.sort();
-        let mut want = expected.clone();
-        want.sort();
-        pods == want
+        pods == expected
     });
     assert_eq!(up.len(), expected.len());
-    // The samples are the apps' own: a counter every pod exports, labelled by Prometheus.
-    let served = prometheus.until(
-        "sum by (pod) (http_requests_total)",
+    // The samples are the apps' own: HTTP apps count requests, exporters report their datastore.
+    let apps = prometheus.until(
+        "count by (pod) (http_requests_total) or count by (pod) (pg_up) or count by (pod) (redis_up)",
         Duration::from_secs(30),
         |r| r.len() == expected.len(),
     );
-    assert!(served.iter().all(|s| s["metric"]["pod"].is_string()));
+    assert!(apps.iter().all(|s| s["metric"]["pod"].is_string()));
+}
+
+#[test]
+fn prometheus_scrapes_every_pod_through_the_api_proxy() {
+    if !have("prometheus") {
+        return;
+    }
+    scrape_all_until_up(&TestFleet::start(), "prod-eastus");
 }

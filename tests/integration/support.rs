@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use watchfloor::sim::fleet::{self, FleetOptions, RunningFleet};
@@ -13,7 +14,7 @@ pub struct TestFleet {
     pub dir: tempfile::TempDir,
     pub kubeconfig: PathBuf,
     pub runtime: tokio::runtime::Runtime,
-    pub fleet: RunningFleet,
+    pub fleet: Arc<RunningFleet>,
 }
 
 impl TestFleet {
@@ -36,6 +37,7 @@ impl TestFleet {
             .expect("tokio runtime");
         let fleet = runtime
             .block_on(fleet::start(def, &opts))
+            .map(Arc::new)
             .expect("fleet starts");
         let dir = tempfile::tempdir().expect("temp dir");
         let kubeconfig = dir.path().join("kubeconfig");
