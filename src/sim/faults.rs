@@ -110,14 +110,10 @@ impl RunningCluster {
         });
     }
 
-    /// Refuses every connection for `span` of simulated time, then serves again on the same
-    /// address. Returns when the cluster is back (or could not bind its address again).
-    pub async fn unreachable_for(&self, span: SignedDuration) -> std::io::Result<()> {
-        self.server.stop();
-        let real = self.cluster.clock.real_duration(span.unsigned_abs());
-        tokio::time::sleep(real).await;
-        // The port was ours a moment ago; another process may grab it in between, so retry a
-        // little before giving up.
+    /// Serves again on the cluster's own address after it was made unreachable. The port was
+    /// ours a moment ago, but another process may have taken it in between: retry a little
+    /// before giving up.
+    pub async fn come_back(&self) -> std::io::Result<()> {
         let mut last = Ok(());
         for _ in 0..20 {
             last = self.server.resume().await;

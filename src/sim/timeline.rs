@@ -118,16 +118,14 @@ fn apply_one(fleet: &Arc<RunningFleet>, name: &str, action: &Action) -> Result<S
 
 async fn come_back(fleet: Weak<RunningFleet>, name: String, after: Duration) {
     tokio::time::sleep(after).await;
-    for _ in 0..20 {
-        let Some(fleet) = fleet.upgrade() else { return };
-        let Some(rc) = fleet.cluster(&name) else {
-            return;
-        };
-        if rc.server.resume().await.is_ok() {
-            return;
-        }
-        drop(fleet);
-        tokio::time::sleep(Duration::from_millis(250)).await;
+    let Some(fleet) = fleet.upgrade() else { return };
+    if let Some(rc) = fleet.cluster(&name)
+        && let Err(e) = rc.come_back().await
+    {
+        eprintln!(
+            "watchfloor demo: cluster {name} could not take back {}: {e}",
+            rc.server.addr
+        );
     }
 }
 

@@ -3,7 +3,8 @@
 use std::time::{Duration, Instant};
 
 use jiff::SignedDuration;
-use watchfloor::sim::fleetfile::PodTarget;
+use watchfloor::sim::fleetfile::{Action, PodTarget, Step};
+use watchfloor::sim::timeline;
 
 use crate::support::{Kubectl, fleet_for_kubectl, rows};
 
@@ -18,32 +19,39 @@ fn an_unreachable_cluster_refuses_connections_then_comes_back() {
     staging.ok(&["get", "pods", "-n", "shop"]);
     let cluster = fleet.fleet.cluster("staging").expect("staging");
     let addr = cluster.server.addr;
-    // 60 simulated seconds at speed 20: three real seconds down.
-    let resumed = {
-        let fleet = &fleet;
-        std::thread::scope(|s| {
-            let down = s.spawn(|| {
-                fleet
-                    .runtime
-                    .block_on(cluster.unreachable_for(SignedDuration::from_secs(60)))
-            });
-            // While down: the port refuses connections, kubectl says so, other clusters serve.
-            let deadline = Instant::now() + Duration::from_secs(2);
-            while cluster.server.is_up() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            let refused = std::net::TcpStream::connect(addr).expect_err("port must be closed");
-            assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
-            let err = staging.fails(&["get", "pods", "-n", "shop"]);
-            assert!(err.contains("was refused"), "{err}");
-            Kubectl::new(fleet, "dev").ok(&["get", "pods", "-n", "shop"]);
-            down.join().expect("no panic")
-        })
+    // 60 simulated seconds at speed 20: three real seconds down, played as a timeline step.
+    let step = Step {
+        at: SignedDuration::ZERO,
+        clusters: vec!["staging".into()],
+        action: Action::Unreachable {
+            duration: Some(SignedDuration::from_secs(60)),
+        },
     };
-    resumed.expect("the cluster binds its address again");
+    let outcomes = fleet
+        .runtime
+        .block_on(async { timeline::apply(&fleet.fleet, &step) });
+    assert!(outcomes[0].result.is_ok(), "{outcomes:?}");
+    // While down: the port refuses connections (once the listener's task has been cancelled,
+    // within moments), kubectl says so, other clusters serve.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let refused = loop {
+        match std::net::TcpStream::connect(addr) {
+            Err(e) => break e,
+            Ok(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            Ok(_) => panic!("{addr} still accepts connections"),
+        }
+    };
+    assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+    let err = staging.fails(&["get", "pods", "-n", "shop"]);
+    assert!(err.contains("was refused"), "{err}");
+    Kubectl::new(&fleet, "dev").ok(&["get", "pods", "-n", "shop"]);
     // Back on the same address, with its state intact.
-    let pods = staging.ok(&["get", "pods", "-n", "shop", "--no-headers"]);
-    assert_eq!(rows(&pods).len(), 5, "{pods}");
+    let pods = staging.until(
+        &["get", "pods", "-n", "shop", "--no-headers"],
+        WAIT,
+        |out| rows(out).len() == 5,
+    );
+    assert!(cluster.server.is_up(), "{pods}");
 }
 
 #[test]
