@@ -36,11 +36,14 @@ fn main() -> Result<()> {
                 kubeconfig_out: args.kubeconfig_out,
             };
             // A bad fleet file is the user's to fix: say what is wrong, without a backtrace.
-            if let Err(e) = demo::prepare(&spec) {
-                eprintln!("watchfloor demo: {e}");
-                std::process::exit(2);
-            }
-            runtime.block_on(demo::run_headless(spec))?;
+            let (file, scenario) = match demo::prepare(&spec) {
+                Ok(prepared) => prepared,
+                Err(e) => {
+                    eprintln!("watchfloor demo: {e}");
+                    std::process::exit(2);
+                }
+            };
+            runtime.block_on(demo::run_headless(spec, file, scenario))?;
             Ok(())
         }
         None => bail!(

@@ -98,9 +98,12 @@ pub fn prepare(spec: &DemoSpec) -> Result<(FleetFile, Scenario), DemoError> {
     Ok((fleet, scenario))
 }
 
-/// Serves the fleet and plays its scenario until SIGINT or SIGTERM.
-pub async fn run_headless(spec: DemoSpec) -> Result<(), DemoError> {
-    let (file, scenario) = prepare(&spec)?;
+/// Serves the fleet and plays its scenario (both from [`prepare`]) until SIGINT or SIGTERM.
+pub async fn run_headless(
+    spec: DemoSpec,
+    file: FleetFile,
+    scenario: Scenario,
+) -> Result<(), DemoError> {
     let signals = StopSignals::install().map_err(DemoError::Signals)?;
     let fleet = Arc::new(fleet::start(&file, &spec.options).await?);
     let chosen = spec.kubeconfig_out.is_none();
