@@ -351,17 +351,25 @@ fn apps_histograms_are_consistent() {
     }
 }
 
-/// A strict OpenMetrics parser, when the machine has one (python3's prometheus_client): every
-/// page must parse. promtool has no OpenMetrics check, so this is the best local check short of a
-/// real Prometheus scrape.
+/// Debian's python3, where the `python3-prometheus-client` package installs (a python3 earlier
+/// on PATH, such as pyenv's, would not see it).
+const DEBIAN_PYTHON: &str = "/usr/bin/python3";
+
+/// A strict OpenMetrics parser (Debian's python3-prometheus-client): every page must parse.
+/// promtool has no OpenMetrics check; the Prometheus scrape tests check ingestion end to end.
 #[test]
 fn apps_openmetrics_pages_parse_with_prometheus_client() {
-    let probe = Command::new("python3")
+    let probe = Command::new(DEBIAN_PYTHON)
         .args(["-c", "import prometheus_client.openmetrics.parser"])
         .output();
     if !probe.is_ok_and(|o| o.status.success()) {
+        if std::env::var("WATCHFLOOR_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
+            panic!(
+                "{DEBIAN_PYTHON} with prometheus_client is required (WATCHFLOOR_REQUIRE_EXTERNAL=1): apt-get install python3-prometheus-client"
+            );
+        }
         eprintln!(
-            "SKIP: python3 with prometheus_client not found; OpenMetrics pages were not parsed"
+            "SKIP: {DEBIAN_PYTHON} with prometheus_client not found; OpenMetrics pages were not parsed"
         );
         return;
     }
@@ -389,7 +397,7 @@ for f in sorted(os.listdir(d)):
         sys.exit(1)
 print(len(os.listdir(d)))
 "#;
-    let out = Command::new("python3")
+    let out = Command::new(DEBIAN_PYTHON)
         .args(["-c", script])
         .arg(dir.path())
         .output()
