@@ -515,3 +515,15 @@ fn files_and_builtins_are_found_by_name() {
         }
     }
 }
+
+#[test]
+fn the_shipped_example_and_small_fleets_are_valid() {
+    let example = include_str!("../../../fleets/example.yaml");
+    let fleet = super::parse(example, "fleets/example.yaml").unwrap_or_else(|e| panic!("{e}"));
+    assert!(!fleet.clusters.is_empty() && !fleet.apps.is_empty());
+    let small = super::resolve("small").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(small.apps.len(), 3);
+    // The small fleet's apps declare no behaviour: they run the minimal app.
+    assert!(small.catalog().is_empty());
+    assert_eq!(small.default_scenario().name, super::CALM);
+}
