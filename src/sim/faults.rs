@@ -86,28 +86,18 @@ impl RunningCluster {
                 .ok_or_else(|| format!("pod {namespace}/{pick:?} has no containers"))?;
             (pod.metadata.name.clone().unwrap_or_default(), container)
         };
-        self.add_fault(
-            Target::new(namespace, crash_target(&name, &container)),
-            FaultKind::Crash,
-            None,
-        );
+        self.world.add(Fault {
+            target: Target::new(namespace, crash_target(&name, &container)),
+            kind: FaultKind::Crash,
+            from: self.cluster.now(),
+            until: None,
+        });
         // Have the kubelet look now rather than at its next periodic re-check of the container.
         self.cluster
             .kubelet
             .recheck(namespace, &name, self.cluster.now());
         self.cluster.changed.notify_one();
         Ok(name)
-    }
-
-    /// Adds a fault starting now, for `span` of simulated time (None: for the rest of the run).
-    pub fn add_fault(&self, target: Target, kind: FaultKind, span: Option<SignedDuration>) {
-        let from = self.cluster.now();
-        self.world.add(Fault {
-            target,
-            kind,
-            from,
-            until: span.and_then(|d| from.checked_add(d).ok()),
-        });
     }
 
     /// Serves again on the cluster's own address after it was made unreachable. The port was

@@ -14,12 +14,12 @@ use tokio::task::JoinHandle;
 use super::app::{App, DefaultApp, FleetApp, profile::Profile};
 use super::clock::SimClock;
 use super::cluster::{Cluster, ClusterSpec, User};
-use super::defaults;
 use super::faults::Crashable;
+use super::fleetfile::translate::create;
 use super::fleetfile::{ClusterConfig, FleetFile, node_json};
 use super::kubelet::Kubelet;
-use super::object::SimObject;
 use super::server::ServerHandle;
+use super::status::ApiError;
 use super::tls::SimTls;
 use super::world::World;
 
@@ -137,11 +137,11 @@ pub async fn start(fleet: &FleetFile, opts: &FleetOptions) -> Result<RunningFlee
         let cluster = Cluster::new(spec, clock.clone(), kubelet);
         objects
             .create_in(&cluster)
+            .and_then(|()| add_bulk(&cluster, &cdef, objects.pods as usize, per_cluster_extra))
             .map_err(|e| StartError::Objects {
                 cluster: cdef.name.clone(),
                 message: e.message.clone(),
             })?;
-        add_bulk(&cluster, &cdef, objects.pods as usize, per_cluster_extra);
         cluster.reconcile();
         let server = ServerHandle::start(
             Arc::clone(&cluster),
@@ -184,38 +184,37 @@ fn new_kubelet(seed: u64, catalog: &[(String, Profile)], world: &Arc<World>) -> 
     Kubelet::new(Arc::new(Crashable::new(app, Arc::clone(world))), seed)
 }
 
-fn create<T: SimObject>(cluster: &Cluster, mut value: Value) {
-    defaults::apply(T::RES, &mut value);
-    let obj: T = serde_json::from_value(value).expect("benchmark objects are well-formed");
-    cluster.write(|store, now| {
-        store
-            .create(obj, now)
-            .expect("benchmark objects have names of their own")
-    });
-}
-
 /// Benchmark bulk (`--pods N`): a `bulk` namespace of Deployments of up to 100 replicas each,
 /// running the minimal app, and the nodes they need beyond the fleet's own.
-fn add_bulk(cluster: &Cluster, cdef: &ClusterConfig, fleet_pods: usize, extra_pods: usize) {
+fn add_bulk(
+    cluster: &Cluster,
+    cdef: &ClusterConfig,
+    fleet_pods: usize,
+    extra_pods: usize,
+) -> Result<(), ApiError> {
     if extra_pods == 0 {
-        return;
+        return Ok(());
     }
-    create::<Namespace>(cluster, json!({"metadata": {"name": "bulk"}}));
-    // Enough nodes for every pod at the kubelet's default of 110 pods per node (with headroom
-    // for surges), so a benchmark fleet is limited by the simulator, not by scheduling.
-    let have = cluster.store().list::<Node>(None).len();
-    let need = (fleet_pods + extra_pods).div_ceil(100);
-    for n in have..need {
-        create::<Node>(cluster, node_json(cdef, n));
-    }
-    let mut left = extra_pods;
-    let mut i = 0;
-    while left > 0 {
-        let n = left.min(100);
-        create::<Deployment>(cluster, bulk_deployment(i, n, &cdef.environment));
-        left -= n;
-        i += 1;
-    }
+    cluster.write(|store, now| {
+        create::<Namespace>(store, now, &json!({"metadata": {"name": "bulk"}}))?;
+        // Enough nodes for every pod at the kubelet's default of 110 pods per node (with
+        // headroom for surges), so a benchmark fleet is limited by the simulator, not by
+        // scheduling.
+        let have = store.list::<Node>(None).len();
+        let need = (fleet_pods + extra_pods).div_ceil(100);
+        for n in have..need {
+            create::<Node>(store, now, &node_json(cdef, n))?;
+        }
+        let mut left = extra_pods;
+        let mut i = 0;
+        while left > 0 {
+            let n = left.min(100);
+            create::<Deployment>(store, now, &bulk_deployment(i, n, &cdef.environment))?;
+            left -= n;
+            i += 1;
+        }
+        Ok(())
+    })
 }
 
 fn bulk_deployment(i: usize, replicas: usize, environment: &str) -> Value {

@@ -25,6 +25,7 @@ pub mod object;
 pub mod patch;
 pub mod protobuf;
 pub mod proxy;
+pub mod quantity;
 pub mod resource;
 pub mod scale;
 pub mod selector;

@@ -17,15 +17,19 @@ use crate::support::TestFleet;
 const WAIT: Duration = Duration::from_secs(60);
 
 pub async fn client(fleet: &TestFleet, context: &str) -> Client {
+    Client::try_from(config(fleet, context).await).expect("client")
+}
+
+/// The kube-rs configuration of one of the test fleet's contexts.
+pub async fn config(fleet: &TestFleet, context: &str) -> Config {
     let kubeconfig = Kubeconfig::read_from(&fleet.kubeconfig).expect("kubeconfig parses");
     let opts = KubeConfigOptions {
         context: Some(context.to_string()),
         ..Default::default()
     };
-    let config = Config::from_custom_kubeconfig(kubeconfig, &opts)
+    Config::from_custom_kubeconfig(kubeconfig, &opts)
         .await
-        .expect("config");
-    Client::try_from(config).expect("client")
+        .expect("config")
 }
 
 /// Waits until `pred` holds on the reflector store's pods.

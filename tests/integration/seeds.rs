@@ -10,9 +10,8 @@ use watchfloor::sim::fleet::{FleetOptions, RunningFleet};
 use watchfloor::sim::fleetfile::{self, Action, Scenario, Step};
 use watchfloor::sim::timeline::{self, Timeline};
 
+use crate::kube_client::config;
 use crate::support::{Kubectl, TestFleet, have, rows};
-use kube::Config;
-use kube::config::{KubeConfigOptions, Kubeconfig};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -30,14 +29,7 @@ fn seeds() -> TestFleet {
 /// with back-off by default, for minutes; a health check must see the 503 at once.
 fn get(fleet: &TestFleet, context: &str, path: &str) -> (u16, String) {
     fleet.runtime.block_on(async {
-        let kubeconfig = Kubeconfig::read_from(&fleet.kubeconfig).expect("kubeconfig parses");
-        let opts = KubeConfigOptions {
-            context: Some(context.to_string()),
-            ..Default::default()
-        };
-        let mut config = Config::from_custom_kubeconfig(kubeconfig, &opts)
-            .await
-            .expect("config");
+        let mut config = config(fleet, context).await;
         config.default_retry = false;
         let client = kube::Client::try_from(config).expect("client");
         let req = http::Request::get(path).body(Vec::new()).expect("request");

@@ -176,35 +176,7 @@ pub(crate) fn nonzero(n: i32) -> Option<i32> {
 
 /// A resource quantity as a number (cores, bytes): `100m`, `0.5`, `2`, `128Mi`, `1G`, `1e3`.
 pub(crate) fn quantity(s: &str) -> Option<f64> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '+' | '-' | 'e' | 'E')))
-        .unwrap_or(s.len());
-    // An exponent letter followed by no digits is a suffix (`1E` is exa), not an exponent.
-    let (number, suffix) = match s[..split].rfind(['e', 'E']) {
-        Some(i) if i + 1 == split => s.split_at(i),
-        _ => s.split_at(split),
-    };
-    let factor = match suffix {
-        "" => 1.0,
-        "n" => 1e-9,
-        "u" => 1e-6,
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "E" => 1e18,
-        "Ki" => 1024.0,
-        "Mi" => 1024f64.powi(2),
-        "Gi" => 1024f64.powi(3),
-        "Ti" => 1024f64.powi(4),
-        "Pi" => 1024f64.powi(5),
-        "Ei" => 1024f64.powi(6),
-        _ => return None,
-    };
-    number.parse::<f64>().ok().map(|n| n * factor)
+    super::quantity::value(s.trim())
 }
 
 #[cfg(test)]

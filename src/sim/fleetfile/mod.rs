@@ -21,7 +21,7 @@ mod quota;
 mod steps;
 mod suggest;
 mod timeline;
-mod translate;
+pub(crate) mod translate;
 mod validate;
 mod values;
 mod yaml;

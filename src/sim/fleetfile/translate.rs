@@ -69,7 +69,12 @@ impl ClusterObjects {
     }
 }
 
-fn create<T: SimObject>(store: &mut Store, now: Timestamp, v: &Value) -> Result<(), ApiError> {
+/// Creates one object from its JSON, API defaults applied, as the API server would.
+pub(crate) fn create<T: SimObject>(
+    store: &mut Store,
+    now: Timestamp,
+    v: &Value,
+) -> Result<(), ApiError> {
     let mut v = v.clone();
     defaults::apply(T::RES, &mut v);
     let obj: T = serde_json::from_value(v).map_err(|e| {

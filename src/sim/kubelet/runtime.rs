@@ -269,10 +269,7 @@ pub fn qos_class(pod: &Pod) -> &'static str {
 
 /// A CPU quantity in millicores (`250m`, `0.5`, `2`); None when malformed.
 pub fn cpu_millis(q: &str) -> Option<f64> {
-    match q.strip_suffix('m') {
-        Some(m) => m.parse::<f64>().ok(),
-        None => q.parse::<f64>().ok().map(|c| c * 1000.0),
-    }
+    crate::sim::quantity::value(q.trim()).map(|cores| cores * 1000.0)
 }
 
 #[cfg(test)]
