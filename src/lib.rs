@@ -2,7 +2,13 @@
 //!
 //! Module map (see `../shared/DESIGN.md` §1):
 
+/// The vocabulary of the keymap.
+pub mod action;
 /// The command-line surface (clap definitions).
 pub mod cli;
+/// Config file, keymaps and themes.
+pub mod config;
+/// Cluster I/O: clients, watchers, compact rows.
+pub mod kube;
 /// The simulated fleet: Kubernetes API servers, controllers and apps for tests and the demo.
 pub mod sim;
