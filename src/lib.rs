@@ -4,6 +4,8 @@
 
 /// The vocabulary of the keymap.
 pub mod action;
+/// The controller: terminal guard, event loop, effect runner.
+pub mod app;
 /// The command-line surface (clap definitions).
 pub mod cli;
 /// Config file, keymaps and themes.
@@ -12,3 +14,7 @@ pub mod config;
 pub mod kube;
 /// The simulated fleet: Kubernetes API servers, controllers and apps for tests and the demo.
 pub mod sim;
+/// The pure model: `update(&mut State, Msg, now) -> Vec<Effect>`.
+pub mod state;
+/// Pure rendering of the state.
+pub mod view;

@@ -1,0 +1,274 @@
+//! The console's model and its transitions, pure: `update(&mut State, Msg, now) -> Vec<Effect>`.
+//! No I/O and no clock reads here; the runner does the I/O and feeds the results back as `Msg`s.
+
+pub mod cluster;
+pub mod command;
+pub mod filter;
+pub mod fleet;
+pub mod screen;
+mod input;
+pub mod probes;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::config::keymap::Keymap;
+use crate::kube::{ClusterId, Detail, DetailError, Kind, KubeMsg, ObjKey};
+
+pub use cluster::ClusterState;
+pub use fleet::{Cell, FleetRow};
+pub use screen::{DetailTarget, Item, Scope, Screen, ViewKind};
+
+/// An environment as the console shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvState {
+    pub name: String,
+    /// A colour name from the config (the theme resolves it).
+    pub color: Option<String>,
+    pub protected: bool,
+    pub readonly: bool,
+}
+
+/// Input from the user, the clusters and the clock.
+#[derive(Clone, Debug)]
+pub enum Msg {
+    Key(crossterm::event::KeyEvent),
+    /// Terminal size in cells.
+    Resize(u16, u16),
+    /// Once a second: ages, notices, stale markers.
+    Tick,
+    Kube(KubeMsg),
+}
+
+/// What `update` asks the runner to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    Quit,
+    FetchDetail {
+        cluster: ClusterId,
+        kind: Kind,
+        key: ObjKey,
+    },
+}
+
+/// The line the user is typing, if any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Command(String),
+    Filter(String),
+    Help,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+/// A message at the bottom of the screen, for a few seconds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub level: Level,
+    pub text: String,
+    pub at: Timestamp,
+}
+
+/// How long a notice stays.
+const NOTICE_FOR: SignedDuration = SignedDuration::from_secs(6);
+
+/// The detail screen's fetched part.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DetailLoad {
+    Loading,
+    Ready(Detail),
+    Failed(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct State {
+    pub envs: Vec<EnvState>,
+    pub clusters: Vec<ClusterState>,
+    pub fleet: Vec<FleetRow>,
+    /// Screens, the current one last; Esc pops.
+    pub nav: Vec<Screen>,
+    pub mode: Mode,
+    pub faults_only: bool,
+    pub readonly: bool,
+    pub keymap: Keymap,
+    /// Problems found in the config, keymap or theme; shown until dismissed.
+    pub warnings: Vec<String>,
+    pub notice: Option<Notice>,
+    pub detail: Option<DetailLoad>,
+    pub size: (u16, u16),
+    /// The zone the clock and times are shown in (UTC in tests).
+    pub tz: jiff::tz::TimeZone,
+    pub quit: bool,
+    /// Something visible changed since the last frame.
+    pub dirty: bool,
+}
+
+impl State {
+    /// `clusters`: (context, environment index, short column name).
+    pub fn new(
+        envs: Vec<EnvState>,
+        clusters: Vec<(String, usize, String)>,
+        keymap: Keymap,
+        now: Timestamp,
+    ) -> Self {
+        let clusters = clusters
+            .into_iter()
+            .map(|(context, env, short)| ClusterState::new(context, env, short, now))
+            .collect();
+        Self {
+            envs,
+            clusters,
+            fleet: Vec::new(),
+            nav: vec![Screen::new(ViewKind::Fleet, Scope::default())],
+            mode: Mode::Normal,
+            faults_only: false,
+            readonly: false,
+            keymap,
+            warnings: Vec::new(),
+            notice: None,
+            detail: None,
+            size: (80, 24),
+            tz: jiff::tz::TimeZone::UTC,
+            quit: false,
+            dirty: true,
+        }
+    }
+
+    pub fn screen(&self) -> &Screen {
+        self.nav.last().expect("the navigation stack is never empty")
+    }
+
+    pub fn screen_mut(&mut self) -> &mut Screen {
+        self.nav.last_mut().expect("the navigation stack is never empty")
+    }
+
+    pub fn env_name(&self, cluster: ClusterId) -> &str {
+        &self.envs[self.clusters[cluster].env].name
+    }
+
+    /// The fleet cell of workload `key` in `cluster`.
+    pub fn cell(&self, cluster: ClusterId, key: &ObjKey) -> Option<&Cell> {
+        let i = self.fleet.binary_search_by(|r| r.key.cmp(key)).ok()?;
+        self.fleet[i].cells.get(cluster)?.as_ref()
+    }
+
+    /// Cluster ids in the order of the fleet's columns (by environment).
+    pub fn columns(&self) -> Vec<ClusterId> {
+        let scope = &self.screen().scope;
+        fleet::columns(&self.clusters)
+            .into_iter()
+            .filter(|&c| scope.cluster.is_none_or(|s| s == c) && scope.env.is_none_or(|e| self.clusters[c].env == e))
+            .collect()
+    }
+
+    /// Rebuilds the current screen's rows.
+    pub fn refresh(&mut self, now: Timestamp) {
+        let mut screen = self.nav.pop().expect("the navigation stack is never empty");
+        screen.refresh(self, now);
+        self.nav.push(screen);
+        let height = self.table_height();
+        self.screen_mut().scroll_into_view(height);
+    }
+
+    /// Rows a table can show at the current size (the frame minus header, borders, column titles
+    /// and the hint bar).
+    pub fn table_height(&self) -> usize {
+        usize::from(self.size.1.saturating_sub(6)).max(1)
+    }
+
+    pub fn notify(&mut self, level: Level, text: impl Into<String>, now: Timestamp) {
+        self.notice = Some(Notice {
+            level,
+            text: text.into(),
+            at: now,
+        });
+        self.dirty = true;
+    }
+}
+
+/// Applies one message. Returns what the runner should do.
+pub fn update(state: &mut State, msg: Msg, now: Timestamp) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => {
+            let effects = input::key(state, key, now);
+            state.dirty = true;
+            effects
+        }
+        Msg::Resize(w, h) => {
+            state.size = (w, h);
+            let height = state.table_height();
+            state.screen_mut().scroll_into_view(height);
+            state.dirty = true;
+            Vec::new()
+        }
+        Msg::Tick => {
+            if state.notice.as_ref().is_some_and(|n| now.duration_since(n.at) >= NOTICE_FOR) {
+                state.notice = None;
+            }
+            // Ages and the clock move: the frame differs even when no data did.
+            state.dirty = true;
+            Vec::new()
+        }
+        Msg::Kube(msg) => {
+            kube(state, msg, now);
+            Vec::new()
+        }
+    }
+}
+
+fn kube(state: &mut State, msg: KubeMsg, now: Timestamp) {
+    match msg {
+        KubeMsg::Changes { cluster, changes } => {
+            let Some(c) = state.clusters.get_mut(cluster) else {
+                return;
+            };
+            for change in changes {
+                c.apply(change, now);
+            }
+            state.fleet = fleet::build(&state.clusters, now);
+            state.refresh(now);
+        }
+        KubeMsg::Conn { cluster, state: conn, at } => {
+            if let Some(c) = state.clusters.get_mut(cluster) {
+                c.set_conn(conn, at);
+            }
+        }
+        KubeMsg::Server { cluster, info } => {
+            if let Some(c) = state.clusters.get_mut(cluster) {
+                c.server = Some(info);
+            }
+        }
+        KubeMsg::Detail(result) => {
+            let current = state.screen().detail.clone();
+            let is_current = |cluster, kind, key: &ObjKey| {
+                current
+                    .as_ref()
+                    .is_some_and(|t| t.cluster == cluster && t.kind == kind && t.key == *key)
+            };
+            match result {
+                Ok(d) if is_current(d.cluster, d.kind, &d.key) => {
+                    state.detail = Some(DetailLoad::Ready(d));
+                }
+                Err(DetailError {
+                    cluster,
+                    kind,
+                    key,
+                    message,
+                }) if is_current(cluster, kind, &key) => {
+                    state.detail = Some(DetailLoad::Failed(message));
+                }
+                // An answer for a screen already left.
+                _ => return,
+            }
+        }
+    }
+    state.dirty = true;
+}
+
+#[cfg(test)]
+mod tests;

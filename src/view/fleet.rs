@@ -1,0 +1,126 @@
+//! The fleet: one row per workload, one column per cluster, each cell the workload's state there;
+//! a line under the table says the selected cell in words.
+
+use jiff::Timestamp;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell as TableCell, Paragraph, Row};
+
+use super::chrome::cluster_label;
+use super::styles::symbol;
+use super::table::{self, TableSpec};
+use super::{Styles, fit};
+use crate::state::{Cell, Item, State};
+
+/// The text of a cell at `width` columns: the most important facts first, so a narrow column
+/// keeps the symbol and the counts.
+pub fn cell_text(cell: &Cell, width: usize) -> String {
+    let mut text = format!("{} {}/{}", symbol(cell.health), cell.ready, cell.desired);
+    let mut extras = Vec::new();
+    if cell.word != "ok" {
+        extras.push(cell.word.clone());
+    }
+    if cell.restarts_1h > 0 {
+        extras.push(format!("↻{}", cell.restarts_1h));
+    }
+    if let Some((min, max)) = cell.hpa {
+        extras.push(format!("hpa {min}–{max}"));
+    }
+    for extra in extras {
+        if text.chars().count() + 1 + extra.chars().count() > width {
+            break;
+        }
+        text.push(' ');
+        text.push_str(&extra);
+    }
+    fit(&text, width)
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, status: Rect, state: &State, styles: &Styles, now: Timestamp) {
+    let screen = state.screen();
+    let columns = state.columns();
+    let ncols = columns.len().max(1);
+    let inner = usize::from(area.width.saturating_sub(2));
+    let name_width = (inner / (ncols + 2)).clamp(16, 34);
+    let cell_width = (inner.saturating_sub(name_width + 1) / ncols).saturating_sub(1).max(6);
+    let labels: Vec<String> = columns
+        .iter()
+        .map(|&c| {
+            let (env, short) = cluster_label(state, c);
+            let label = if short.is_empty() { env } else { format!("{env} {short}") };
+            match state.clusters[c].stale_since() {
+                Some(_) => fit(&format!("{label} (stale)"), cell_width),
+                None => fit(&label, cell_width),
+            }
+        })
+        .collect();
+    let mut headers = vec!["WORKLOAD"];
+    headers.extend(labels.iter().map(String::as_str));
+    let mut widths = vec![Constraint::Length(name_width as u16)];
+    widths.extend(columns.iter().map(|_| Constraint::Length(cell_width as u16)));
+    let loading = state.clusters.iter().filter(|c| !c.loaded()).count();
+    let mut title = format!("{} workloads · {} clusters", screen.items.len(), columns.len());
+    if loading > 0 {
+        title.push_str(&format!(" · {loading} loading"));
+    }
+    let spec = TableSpec { title, headers, widths };
+    table::draw(frame, area, state, styles, spec, |i| {
+        let Some(Item::Workload(key)) = screen.items.get(i) else {
+            return Row::default();
+        };
+        let mut cells = vec![TableCell::from(fit(&key.to_string(), name_width))];
+        for (col, &c) in columns.iter().enumerate() {
+            let text_style = match state.cell(c, key) {
+                Some(cell) => (cell_text(cell, cell_width), styles.health(cell.health)),
+                None => ("·".to_string(), styles.muted),
+            };
+            let mut style = text_style.1;
+            if i == screen.selected && col == screen.column {
+                style = style.patch(styles.cursor);
+            } else if state.clusters[c].stale_since().is_some() {
+                style = style.patch(styles.muted);
+            }
+            cells.push(TableCell::from(Span::styled(text_style.0, style)));
+        }
+        Row::new(cells)
+    });
+    frame.render_widget(Paragraph::new(explain(state, now)).style(styles.muted), status);
+}
+
+/// The selected cell in words, for the line under the table.
+fn explain(state: &State, now: Timestamp) -> Line<'static> {
+    let screen = state.screen();
+    let Some(Item::Workload(key)) = screen.selected_item() else {
+        return Line::default();
+    };
+    let columns = state.columns();
+    let Some(&c) = columns.get(screen.column) else {
+        return Line::default();
+    };
+    let (env, short) = cluster_label(state, c);
+    let where_ = if short.is_empty() { env } else { format!("{env} {short}") };
+    let Some(cell) = state.cell(c, key) else {
+        return Line::from(format!(" {key} does not run in {where_}"));
+    };
+    let mut words = format!(
+        " {key} in {where_}: {} of {} ready",
+        cell.ready, cell.desired
+    );
+    if cell.word != "ok" {
+        words.push_str(&format!(", {}", cell.word));
+    }
+    if let Some(rev) = cell.revision {
+        words.push_str(&format!(", revision {rev}"));
+    }
+    if cell.restarts_1h > 0 {
+        words.push_str(&format!(", {} restarts in the last hour", cell.restarts_1h));
+    }
+    if let Some((min, max)) = cell.hpa {
+        words.push_str(&format!(", HPA {min}–{max}"));
+    }
+    if let Some(since) = state.clusters[c].stale_since() {
+        words.push_str(&format!(" (stale: last synced {} ago)", super::age(Some(since), now)));
+    }
+    Line::from(words)
+}

@@ -1,0 +1,48 @@
+//! The help page, generated from the live keymap (so it always shows the keys in force), and the
+//! config warnings.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::Styles;
+use crate::action::Action;
+use crate::state::State;
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, styles: &Styles) {
+    let mut lines = Vec::new();
+    for &a in Action::ALL {
+        let keys: Vec<String> = state.keymap.keys(a).iter().map(ToString::to_string).collect();
+        let keys = if keys.is_empty() { "(unbound)".to_string() } else { keys.join(" ") };
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {keys:<18}"), styles.key),
+            Span::raw(a.help()),
+        ]));
+    }
+    lines.push(Line::default());
+    lines.push(Line::styled(
+        "  Commands: :fleet :deploy :pods :events :clusters [namespace] [@cluster] [env:NAME]   :q quits",
+        styles.muted,
+    ));
+    lines.push(Line::styled(
+        "  Filter: / then a regex (case-insensitive), !regex to invert, -l app=web for labels",
+        styles.muted,
+    ));
+    lines.push(Line::styled(
+        "  Symbols: ✓ ok  ▲ progressing  ! warning  ✗ critical  ? unknown  ● synced  ◐ stale  ✗ down",
+        styles.muted,
+    ));
+    if !state.warnings.is_empty() {
+        lines.push(Line::default());
+        lines.push(Line::styled("  Config warnings", styles.warn));
+        for w in &state.warnings {
+            lines.push(Line::from(format!("  ⚠ {w}")));
+        }
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(styles.border)
+        .title(Span::styled(" help ", styles.title));
+    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+}

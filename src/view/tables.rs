@@ -1,0 +1,288 @@
+//! The workloads, pods, events and clusters tables.
+
+use jiff::Timestamp;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell as TableCell, Paragraph, Row};
+
+use super::chrome::{cluster_label, conn_chip};
+use super::styles::symbol;
+use super::table::{self, TableSpec};
+use super::{Styles, age};
+use crate::kube::ConnState;
+use crate::kube::rows::{Health, ProbeState, Probes};
+use crate::state::{Item, State};
+
+fn env_cell(state: &State, styles: &Styles, cluster: usize) -> TableCell<'static> {
+    let (env, _) = cluster_label(state, cluster);
+    TableCell::from(Span::styled(env, styles.env(&state.envs[state.clusters[cluster].env])))
+}
+
+pub fn workloads(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, now: Timestamp) {
+    let screen = state.screen();
+    let spec = TableSpec {
+        title: format!("{} workloads", screen.items.len()),
+        headers: vec![
+            "CLUSTER", "ENV", "NAMESPACE", "NAME", "READY", "UP-TO-DATE", "AVAILABLE", "REV", "IMAGE",
+            "STRATEGY", "HPA", "AGE",
+        ],
+        widths: vec![
+            Constraint::Max(14),
+            Constraint::Max(8),
+            Constraint::Max(18),
+            Constraint::Min(14),
+            Constraint::Length(12),
+            Constraint::Length(10),
+            Constraint::Length(9),
+            Constraint::Length(4),
+            Constraint::Min(10),
+            Constraint::Max(20),
+            Constraint::Length(8),
+            Constraint::Length(6),
+        ],
+    };
+    table::draw(frame, area, state, styles, spec, |i| {
+        let Some(Item::Obj(c, key)) = screen.items.get(i) else {
+            return Row::default();
+        };
+        let cluster = &state.clusters[*c];
+        let Some(w) = cluster.workloads.get(key) else {
+            return Row::default();
+        };
+        let health = state.cell(*c, key).map(|c| c.health).unwrap_or(Health::Unknown);
+        let ready = format!("{} {}/{}", symbol(health), w.ready, w.desired);
+        let hpa = cluster
+            .hpa_for(key)
+            .map(|h| format!("{}–{}", h.min, h.max))
+            .unwrap_or_else(|| "–".into());
+        let strategy = if w.paused {
+            format!("{} (paused)", w.strategy)
+        } else {
+            w.strategy.clone()
+        };
+        Row::new(vec![
+            TableCell::from(cluster.context.clone()),
+            env_cell(state, styles, *c),
+            TableCell::from(key.namespace.clone()),
+            TableCell::from(key.name.clone()),
+            TableCell::from(Span::styled(ready, styles.health(health))),
+            TableCell::from(w.updated.to_string()),
+            TableCell::from(w.available.to_string()),
+            TableCell::from(w.revision.map_or("–".into(), |r| r.to_string())),
+            TableCell::from(w.images.join(",")),
+            TableCell::from(strategy),
+            TableCell::from(hpa),
+            TableCell::from(age(w.created, now)),
+        ])
+    });
+}
+
+/// `L✓ R✗ S–`: liveness, readiness, startup.
+pub fn probes_text(p: &Probes) -> String {
+    let one = |s: &ProbeState| match s {
+        ProbeState::NotConfigured => "–",
+        ProbeState::Passing => "✓",
+        ProbeState::NotRunning => "·",
+        ProbeState::Failing { .. } => "✗",
+    };
+    let mut text = format!("{} {} {}", one(&p.liveness), one(&p.readiness), one(&p.startup));
+    let count = [&p.liveness, &p.readiness, &p.startup]
+        .iter()
+        .filter_map(|s| match s {
+            ProbeState::Failing { count, .. } if *count > 0 => Some(*count),
+            _ => None,
+        })
+        .max();
+    if let Some(n) = count {
+        text.push_str(&format!(" ({n}×)"));
+    }
+    text
+}
+
+fn probes_health(p: &Probes) -> Health {
+    let failing = [&p.liveness, &p.readiness, &p.startup]
+        .iter()
+        .any(|s| matches!(s, ProbeState::Failing { .. }));
+    if failing { Health::Warning } else { Health::Ok }
+}
+
+pub fn pods(frame: &mut Frame, area: Rect, status: Rect, state: &State, styles: &Styles, now: Timestamp) {
+    let screen = state.screen();
+    let spec = TableSpec {
+        title: format!("{} pods", screen.items.len()),
+        headers: vec![
+            "CLUSTER", "ENV", "NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "PROBES L/R/S", "NODE", "AGE",
+        ],
+        widths: vec![
+            Constraint::Max(14),
+            Constraint::Max(8),
+            Constraint::Max(16),
+            Constraint::Min(20),
+            Constraint::Length(5),
+            Constraint::Max(17),
+            Constraint::Length(12),
+            Constraint::Length(13),
+            Constraint::Max(14),
+            Constraint::Length(6),
+        ],
+    };
+    table::draw(frame, area, state, styles, spec, |i| {
+        let Some(Item::Obj(c, key)) = screen.items.get(i) else {
+            return Row::default();
+        };
+        let cluster = &state.clusters[*c];
+        let Some(p) = cluster.pods.get(key) else {
+            return Row::default();
+        };
+        let probes = crate::state::probes::probes(p, cluster.unhealthy_events(key), now);
+        let restarts = match p.last_restart {
+            Some(t) if p.restarts > 0 => format!("{} ({} ago)", p.restarts, age(Some(t), now)),
+            _ => p.restarts.to_string(),
+        };
+        Row::new(vec![
+            TableCell::from(cluster.context.clone()),
+            env_cell(state, styles, *c),
+            TableCell::from(key.namespace.clone()),
+            TableCell::from(key.name.clone()),
+            TableCell::from(format!("{}/{}", p.ready.0, p.ready.1)),
+            TableCell::from(Span::styled(
+                format!("{} {}", symbol(p.health), p.status),
+                styles.health(p.health),
+            )),
+            TableCell::from(restarts),
+            TableCell::from(Span::styled(probes_text(&probes), styles.health(probes_health(&probes)))),
+            TableCell::from(p.node.clone()),
+            TableCell::from(age(p.created, now)),
+        ])
+    });
+    frame.render_widget(Paragraph::new(pod_line(state, now)).style(styles.muted), status);
+}
+
+/// The selected pod's failing probe in words, for the line under the table.
+fn pod_line(state: &State, now: Timestamp) -> Line<'static> {
+    let Some(Item::Obj(c, key)) = state.screen().selected_item() else {
+        return Line::default();
+    };
+    let cluster = &state.clusters[*c];
+    let Some(p) = cluster.pods.get(key) else {
+        return Line::default();
+    };
+    let probes = crate::state::probes::probes(p, cluster.unhealthy_events(key), now);
+    for (name, s) in [
+        ("liveness", &probes.liveness),
+        ("readiness", &probes.readiness),
+        ("startup", &probes.startup),
+    ] {
+        if let ProbeState::Failing { count, message, last } = s {
+            let when = last.map(|t| format!(", last {} ago", age(Some(t), now))).unwrap_or_default();
+            return Line::from(format!(" {name} failing {count}×{when}: {message}"));
+        }
+    }
+    if let Some(c) = p.containers.iter().find(|c| c.state_message.is_some()) {
+        return Line::from(format!(
+            " {}: {} — {}",
+            c.name,
+            c.state,
+            c.state_message.clone().unwrap_or_default()
+        ));
+    }
+    Line::from(format!(" {}: {} · node {}", key, p.status, p.node))
+}
+
+pub fn events(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, now: Timestamp) {
+    let screen = state.screen();
+    let spec = TableSpec {
+        title: format!("{} events", screen.items.len()),
+        headers: vec!["CLUSTER", "ENV", "TYPE", "REASON", "OBJECT", "COUNT", "LAST", "FIRST", "MESSAGE"],
+        widths: vec![
+            Constraint::Max(14),
+            Constraint::Max(8),
+            Constraint::Length(9),
+            Constraint::Max(18),
+            Constraint::Max(36),
+            Constraint::Length(5),
+            Constraint::Length(6),
+            Constraint::Length(6),
+            Constraint::Min(20),
+        ],
+    };
+    table::draw(frame, area, state, styles, spec, |i| {
+        let Some(Item::Obj(c, key)) = screen.items.get(i) else {
+            return Row::default();
+        };
+        let cluster = &state.clusters[*c];
+        let Some(e) = cluster.events.get(key) else {
+            return Row::default();
+        };
+        let (ty, style) = if e.warning {
+            ("! Warning", styles.warn)
+        } else {
+            ("Normal", styles.base)
+        };
+        Row::new(vec![
+            TableCell::from(cluster.context.clone()),
+            env_cell(state, styles, *c),
+            TableCell::from(Span::styled(ty, style)),
+            TableCell::from(e.reason.clone()),
+            TableCell::from(format!("{}/{}", e.object_kind.to_lowercase(), e.object_name)),
+            TableCell::from(e.count.to_string()),
+            TableCell::from(age(e.last, now)),
+            TableCell::from(age(e.first, now)),
+            TableCell::from(e.message.clone()),
+        ])
+    });
+}
+
+pub fn clusters(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, now: Timestamp) {
+    let screen = state.screen();
+    let spec = TableSpec {
+        title: format!("{} clusters", screen.items.len()),
+        headers: vec!["CONTEXT", "ENV", "STATE", "VERSION", "RTT", "PODS", "WORKLOADS", "LAST ERROR"],
+        widths: vec![
+            Constraint::Max(20),
+            Constraint::Max(10),
+            Constraint::Length(18),
+            Constraint::Length(9),
+            Constraint::Length(7),
+            Constraint::Length(6),
+            Constraint::Length(9),
+            Constraint::Min(20),
+        ],
+    };
+    table::draw(frame, area, state, styles, spec, |i| {
+        let Some(Item::Cluster(c)) = screen.items.get(i) else {
+            return Row::default();
+        };
+        let cluster = &state.clusters[*c];
+        let (chip, _) = conn_chip(state, *c, now);
+        let (word, style, error) = match &cluster.conn {
+            ConnState::Connecting => ("connecting".to_string(), styles.progressing, String::new()),
+            ConnState::Synced => ("synced".to_string(), styles.ok, String::new()),
+            ConnState::Degraded { error, retry_at } => (
+                format!("degraded {chip}"),
+                styles.warn,
+                format!("{error} (retry in {})", age(Some(now), *retry_at)),
+            ),
+            ConnState::Unreachable { error, retry_at, .. } => (
+                format!("unreachable {chip}"),
+                styles.crit,
+                format!("{error} (retry in {})", age(Some(now), *retry_at)),
+            ),
+        };
+        let (version, rtt) = match &cluster.server {
+            Some(s) => (s.version.clone(), format!("{}ms", s.rtt.as_millis())),
+            None => ("–".into(), "–".into()),
+        };
+        Row::new(vec![
+            TableCell::from(cluster.context.clone()),
+            env_cell(state, styles, *c),
+            TableCell::from(Span::styled(word, style)),
+            TableCell::from(version),
+            TableCell::from(rtt),
+            TableCell::from(cluster.pods.len().to_string()),
+            TableCell::from(cluster.workloads.len().to_string()),
+            TableCell::from(Span::styled(error, styles.muted)),
+        ])
+    });
+}
