@@ -6,6 +6,8 @@ pub mod command;
 pub mod filter;
 pub mod fleet;
 pub mod screen;
+#[cfg(test)]
+pub mod testing;
 mod input;
 pub mod probes;
 
