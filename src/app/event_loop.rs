@@ -67,7 +67,12 @@ pub async fn run<B: Backend>(
 }
 
 /// Applies one message; true when the user quit.
-fn handle(state: &mut State, msg: Msg, runner: &mut impl Runner, clock: &impl Fn() -> Timestamp) -> bool {
+fn handle(
+    state: &mut State,
+    msg: Msg,
+    runner: &mut impl Runner,
+    clock: &impl Fn() -> Timestamp,
+) -> bool {
     for effect in update(state, msg, clock()) {
         if effect == Effect::Quit {
             return true;

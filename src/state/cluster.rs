@@ -226,7 +226,10 @@ impl ClusterState {
     }
 
     /// Pods of workload `ns/name`, found by their owner.
-    pub fn pods_of<'a>(&'a self, workload: &'a ObjKey) -> impl Iterator<Item = &'a Arc<PodRow>> + 'a {
+    pub fn pods_of<'a>(
+        &'a self,
+        workload: &'a ObjKey,
+    ) -> impl Iterator<Item = &'a Arc<PodRow>> + 'a {
         let start = ObjKey::new(workload.namespace.clone(), String::new());
         self.pods
             .range(start..)

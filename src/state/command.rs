@@ -37,14 +37,23 @@ pub fn parse(state: &State, line: &str) -> Result<Command, String> {
             let found = state.clusters.iter().position(|c| c.context == cluster);
             let Some(id) = found else {
                 let known: Vec<&str> = state.clusters.iter().map(|c| c.context.as_str()).collect();
-                return Err(format!("no cluster {cluster:?}; clusters: {}", known.join(", ")));
+                return Err(format!(
+                    "no cluster {cluster:?}; clusters: {}",
+                    known.join(", ")
+                ));
             };
             scope.cluster = Some(id);
         } else if let Some(env) = word.strip_prefix("env:") {
-            let found = state.envs.iter().position(|e| e.name.eq_ignore_ascii_case(env));
+            let found = state
+                .envs
+                .iter()
+                .position(|e| e.name.eq_ignore_ascii_case(env));
             let Some(id) = found else {
                 let known: Vec<&str> = state.envs.iter().map(|e| e.name.as_str()).collect();
-                return Err(format!("no environment {env:?}; environments: {}", known.join(", ")));
+                return Err(format!(
+                    "no environment {env:?}; environments: {}",
+                    known.join(", ")
+                ));
             };
             scope.env = Some(id);
         } else if scope.namespace.is_none() {

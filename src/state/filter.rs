@@ -84,7 +84,11 @@ fn parse_selector(input: &str) -> Result<Vec<Requirement>, String> {
     let mut out = Vec::new();
     for term in split_terms(input) {
         let term = term.trim();
-        let bad = || format!("{term:?} is not a label requirement (try app=web, app!=web, app, !app, app in (a,b))");
+        let bad = || {
+            format!(
+                "{term:?} is not a label requirement (try app=web, app!=web, app, !app, app in (a,b))"
+            )
+        };
         let req = if let Some((k, rest)) = term.split_once(" notin ") {
             Requirement::NotIn(k.trim().into(), set(rest).ok_or_else(bad)?)
         } else if let Some((k, rest)) = term.split_once(" in ") {
@@ -135,7 +139,13 @@ fn split_terms(input: &str) -> Vec<&str> {
 
 fn set(rest: &str) -> Option<Vec<String>> {
     let inner = rest.trim().strip_prefix('(')?.strip_suffix(')')?;
-    Some(inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect())
+    Some(
+        inner
+            .split(',')
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -143,7 +153,10 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -166,13 +179,32 @@ mod tests {
     #[test]
     fn label_selectors() {
         let l = labels(&[("app", "web"), ("env", "prod")]);
-        let yes = ["-l app=web", "-l app==web,env", "-l env in (prod, staging)", "-l !canary", "-l app!=db", "-l env notin (dev)"];
+        let yes = [
+            "-l app=web",
+            "-l app==web,env",
+            "-l env in (prod, staging)",
+            "-l !canary",
+            "-l app!=db",
+            "-l env notin (dev)",
+        ];
         for s in yes {
-            assert!(Filter::parse(s).unwrap().unwrap().matches("", Some(&l)), "{s}");
+            assert!(
+                Filter::parse(s).unwrap().unwrap().matches("", Some(&l)),
+                "{s}"
+            );
         }
-        let no = ["-l app=db", "-l canary", "-l env in (dev)", "-l !app", "-l env notin (prod)"];
+        let no = [
+            "-l app=db",
+            "-l canary",
+            "-l env in (dev)",
+            "-l !app",
+            "-l env notin (prod)",
+        ];
         for s in no {
-            assert!(!Filter::parse(s).unwrap().unwrap().matches("", Some(&l)), "{s}");
+            assert!(
+                !Filter::parse(s).unwrap().unwrap().matches("", Some(&l)),
+                "{s}"
+            );
         }
         assert!(Filter::parse("-l").is_err());
         assert!(Filter::parse("-l a b").is_err());

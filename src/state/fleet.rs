@@ -50,7 +50,8 @@ pub fn build(clusters: &[ClusterState], now: Timestamp) -> Vec<FleetRow> {
     let mut rows: BTreeMap<ObjKey, Vec<Option<Cell>>> = BTreeMap::new();
     for (id, cluster) in clusters.iter().enumerate() {
         for (key, cell) in cells(cluster, now) {
-            rows.entry(key).or_insert_with(|| vec![None; clusters.len()])[id] = Some(cell);
+            rows.entry(key)
+                .or_insert_with(|| vec![None; clusters.len()])[id] = Some(cell);
         }
     }
     rows.into_iter()

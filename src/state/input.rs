@@ -69,7 +69,11 @@ fn text_entry(state: &mut State, key: KeyEvent, mut line: String, now: Timestamp
                 return;
             }
         }
-        KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+        KeyCode::Char(c)
+            if !key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
             line.push(c);
         }
         _ => return,
@@ -123,7 +127,12 @@ fn act(state: &mut State, action: Action, now: Timestamp) -> Vec<Effect> {
             state.quit = true;
             return vec![Effect::Quit];
         }
-        Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom
+        Action::Up
+        | Action::Down
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Top
+        | Action::Bottom
             if kind == ViewKind::Detail =>
         {
             let screen = state.screen_mut();
@@ -198,7 +207,9 @@ fn move_by(state: &mut State, delta: isize) {
     let height = state.table_height();
     let screen = state.screen_mut();
     let last = screen.items.len().saturating_sub(1) as isize;
-    screen.selected = (screen.selected as isize).saturating_add(delta).clamp(0, last.max(0)) as usize;
+    screen.selected = (screen.selected as isize)
+        .saturating_add(delta)
+        .clamp(0, last.max(0)) as usize;
     screen.scroll_into_view(height);
 }
 
@@ -310,7 +321,8 @@ fn detail(state: &mut State, now: Timestamp) -> Vec<Effect> {
                 "Pod" => Kind::Pod,
                 "Deployment" => Kind::Deployment,
                 other => {
-                    let text = format!("no detail view for a {other} yet (pods and deployments have one)");
+                    let text =
+                        format!("no detail view for a {other} yet (pods and deployments have one)");
                     state.notify(Level::Info, text, now);
                     return Vec::new();
                 }

@@ -5,11 +5,11 @@ pub mod cluster;
 pub mod command;
 pub mod filter;
 pub mod fleet;
+mod input;
+pub mod probes;
 pub mod screen;
 #[cfg(test)]
 pub mod testing;
-mod input;
-pub mod probes;
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -142,11 +142,15 @@ impl State {
     }
 
     pub fn screen(&self) -> &Screen {
-        self.nav.last().expect("the navigation stack is never empty")
+        self.nav
+            .last()
+            .expect("the navigation stack is never empty")
     }
 
     pub fn screen_mut(&mut self) -> &mut Screen {
-        self.nav.last_mut().expect("the navigation stack is never empty")
+        self.nav
+            .last_mut()
+            .expect("the navigation stack is never empty")
     }
 
     pub fn env_name(&self, cluster: ClusterId) -> &str {
@@ -164,7 +168,10 @@ impl State {
         let scope = &self.screen().scope;
         fleet::columns(&self.clusters)
             .into_iter()
-            .filter(|&c| scope.cluster.is_none_or(|s| s == c) && scope.env.is_none_or(|e| self.clusters[c].env == e))
+            .filter(|&c| {
+                scope.cluster.is_none_or(|s| s == c)
+                    && scope.env.is_none_or(|e| self.clusters[c].env == e)
+            })
             .collect()
     }
 
@@ -209,7 +216,11 @@ pub fn update(state: &mut State, msg: Msg, now: Timestamp) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Tick => {
-            if state.notice.as_ref().is_some_and(|n| now.duration_since(n.at) >= NOTICE_FOR) {
+            if state
+                .notice
+                .as_ref()
+                .is_some_and(|n| now.duration_since(n.at) >= NOTICE_FOR)
+            {
                 state.notice = None;
             }
             // Ages and the clock move: the frame differs even when no data did.
@@ -235,7 +246,11 @@ fn kube(state: &mut State, msg: KubeMsg, now: Timestamp) {
             state.fleet = fleet::build(&state.clusters, now);
             state.refresh(now);
         }
-        KubeMsg::Conn { cluster, state: conn, at } => {
+        KubeMsg::Conn {
+            cluster,
+            state: conn,
+            at,
+        } => {
             if let Some(c) = state.clusters.get_mut(cluster) {
                 c.set_conn(conn, at);
             }

@@ -50,8 +50,10 @@ pub fn probes(pod: &PodRow, unhealthy: &[impl AsRef<EventRow>], now: Timestamp) 
 
 /// Within the probe's failure window: newer than period × (threshold + 1).
 fn recent(e: &EventRow, spec: &ProbeSpec, now: Timestamp) -> bool {
-    let window = i64::from(spec.period_seconds.max(1)) * i64::from(spec.failure_threshold.max(1) + 1);
-    e.last.is_some_and(|t| now.as_second() - t.as_second() <= window)
+    let window =
+        i64::from(spec.period_seconds.max(1)) * i64::from(spec.failure_threshold.max(1) + 1);
+    e.last
+        .is_some_and(|t| now.as_second() - t.as_second() <= window)
 }
 
 fn failing(e: Option<&EventRow>, otherwise: &str) -> ProbeState {

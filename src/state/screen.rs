@@ -156,8 +156,15 @@ impl Screen {
     }
 }
 
-fn keep(screen: &Screen, text: &str, labels: Option<&std::collections::BTreeMap<String, String>>) -> bool {
-    screen.filter.as_ref().is_none_or(|f| f.matches(text, labels))
+fn keep(
+    screen: &Screen,
+    text: &str,
+    labels: Option<&std::collections::BTreeMap<String, String>>,
+) -> bool {
+    screen
+        .filter
+        .as_ref()
+        .is_none_or(|f| f.matches(text, labels))
 }
 
 fn items(state: &State, screen: &Screen, now: Timestamp) -> Vec<Item> {
@@ -171,7 +178,9 @@ fn items(state: &State, screen: &Screen, now: Timestamp) -> Vec<Item> {
                     .cells
                     .iter()
                     .enumerate()
-                    .filter(|(c, cell)| cell.is_some() && scope.allows(state, *c, &row.key.namespace))
+                    .filter(|(c, cell)| {
+                        cell.is_some() && scope.allows(state, *c, &row.key.namespace)
+                    })
                     .collect();
                 if visible.is_empty() || (faults && row.worst() < Health::Unknown) {
                     continue;
@@ -201,7 +210,13 @@ fn items(state: &State, screen: &Screen, now: Timestamp) -> Vec<Item> {
                     if faults && health < Health::Unknown {
                         continue;
                     }
-                    let text = format!("{} {} {} {}", c.context, state.env_name(id), w.key, w.images.join(" "));
+                    let text = format!(
+                        "{} {} {} {}",
+                        c.context,
+                        state.env_name(id),
+                        w.key,
+                        w.images.join(" ")
+                    );
                     if !keep(screen, &text, Some(&w.selector)) {
                         continue;
                     }
@@ -219,14 +234,24 @@ fn items(state: &State, screen: &Screen, now: Timestamp) -> Vec<Item> {
             for (id, c) in state.clusters.iter().enumerate() {
                 for p in c.pods.values() {
                     if !scope.allows(state, id, &p.key.namespace)
-                        || scope.workload.as_ref().is_some_and(|w| p.workload.as_ref() != Some(w))
+                        || scope
+                            .workload
+                            .as_ref()
+                            .is_some_and(|w| p.workload.as_ref() != Some(w))
                     {
                         continue;
                     }
                     if faults && p.health < Health::Unknown && p.restarts == 0 {
                         continue;
                     }
-                    let text = format!("{} {} {} {} {}", c.context, state.env_name(id), p.key, p.status, p.node);
+                    let text = format!(
+                        "{} {} {} {} {}",
+                        c.context,
+                        state.env_name(id),
+                        p.key,
+                        p.status,
+                        p.node
+                    );
                     if !keep(screen, &text, Some(&p.labels)) {
                         continue;
                     }
@@ -262,7 +287,10 @@ fn items(state: &State, screen: &Screen, now: Timestamp) -> Vec<Item> {
                     }
                     let key = match screen.sort {
                         // Warnings first, then the newest.
-                        0 => SortKey::Pair(i64::from(!e.warning), -e.last.map_or(0, |t| t.as_second())),
+                        0 => SortKey::Pair(
+                            i64::from(!e.warning),
+                            -e.last.map_or(0, |t| t.as_second()),
+                        ),
                         1 => SortKey::Num(-e.last.map_or(0, |t| t.as_second())),
                         2 => SortKey::Num(-i64::from(e.count)),
                         _ => SortKey::Text(c.context.clone()),

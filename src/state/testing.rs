@@ -122,7 +122,11 @@ pub fn pod(ns: &str, workload: &str, suffix: &str, status: &str) -> PodRow {
         replicaset: Some(format!("{workload}-7f9c4")),
         labels: BTreeMap::from([("app".into(), workload.into())]),
         ready: (u16::from(ready), 1),
-        status: if status == "Unready" { "Running".into() } else { status.into() },
+        status: if status == "Unready" {
+            "Running".into()
+        } else {
+            status.into()
+        },
         health,
         restarts: if crashed { 4 } else { 0 },
         last_restart: crashed.then(|| at(-40)),
@@ -169,7 +173,11 @@ pub fn sync(state: &mut State, cluster: usize, rows: Vec<Row>) {
     let mut changes: Vec<Change> = Kind::ALL.iter().map(|k| Change::Relisting(*k)).collect();
     changes.extend(rows.into_iter().map(Change::Apply));
     changes.extend(Kind::ALL.iter().map(|k| Change::Listed(*k)));
-    update(state, Msg::Kube(KubeMsg::Changes { cluster, changes }), t0());
+    update(
+        state,
+        Msg::Kube(KubeMsg::Changes { cluster, changes }),
+        t0(),
+    );
     let conn = Msg::Kube(KubeMsg::Conn {
         cluster,
         state: ConnState::Synced,
@@ -190,15 +198,29 @@ pub fn fleet_state() -> State {
             Row::Pod(Arc::new(pod("arq", "arq-backend", "d3f4g", "Running"))),
             Row::Pod(Arc::new(pod("arxos", "export-service", "h5j6k", "Running"))),
         ];
-        let export_second = if c == 1 { "CrashLoopBackOff" } else { "Running" };
-        rows.push(Row::Pod(Arc::new(pod("arxos", "export-service", "m7n8p", export_second))));
+        let export_second = if c == 1 {
+            "CrashLoopBackOff"
+        } else {
+            "Running"
+        };
+        rows.push(Row::Pod(Arc::new(pod(
+            "arxos",
+            "export-service",
+            "m7n8p",
+            export_second,
+        ))));
         if c == 1 {
             rows[1] = Row::Deployment(Arc::new(workload("arxos", "export-service", 2, 1)));
         }
         if c == 2 {
             rows[0] = Row::Deployment(Arc::new(workload("arq", "arq-backend", 2, 1)));
             rows[3] = Row::Pod(Arc::new(pod("arq", "arq-backend", "d3f4g", "Unready")));
-            rows.push(Row::Event(Arc::new(unhealthy("arq", "arq-backend-7f9c4-d3f4g", "Readiness", 12))));
+            rows.push(Row::Event(Arc::new(unhealthy(
+                "arq",
+                "arq-backend-7f9c4-d3f4g",
+                "Readiness",
+                12,
+            ))));
             rows.push(Row::Hpa(Arc::new(HpaRow {
                 key: ObjKey::new("arq", "arq-backend"),
                 target_kind: "Deployment".into(),
@@ -231,6 +253,10 @@ pub fn key(s: &mut State, text: &str) -> Vec<super::Effect> {
 /// Types each character of `text` as a key.
 pub fn typed(s: &mut State, text: &str) {
     for c in text.chars() {
-        update(s, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)), t0());
+        update(
+            s,
+            Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+            t0(),
+        );
     }
 }

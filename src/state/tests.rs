@@ -30,7 +30,10 @@ fn the_fleet_folds_each_cluster_into_one_row_per_workload() {
     // Seen with 4 restarts, the last 40 s ago: the older three are unknown, one is counted.
     assert_eq!(staging.restarts_1h, 1);
     let prod = s.cell(2, &ObjKey::new("arq", "arq-backend")).unwrap();
-    assert_eq!((prod.health, prod.word.as_str(), prod.hpa), (Health::Warning, "unready", Some((2, 10))));
+    assert_eq!(
+        (prod.health, prod.word.as_str(), prod.hpa),
+        (Health::Warning, "unready", Some((2, 10)))
+    );
     assert_eq!(s.cell(0, &export).unwrap().health, Health::Ok);
 }
 
@@ -41,8 +44,20 @@ fn restarts_seen_while_watching_count_for_the_hour() {
     p.restarts = 6;
     p.last_restart = Some(at(30));
     let changes = vec![Change::Apply(Row::Pod(Arc::new(p)))];
-    update(&mut s, Msg::Kube(KubeMsg::Changes { cluster: 1, changes }), at(31));
-    assert_eq!(s.cell(1, &ObjKey::new("arxos", "export-service")).unwrap().restarts_1h, 3);
+    update(
+        &mut s,
+        Msg::Kube(KubeMsg::Changes {
+            cluster: 1,
+            changes,
+        }),
+        at(31),
+    );
+    assert_eq!(
+        s.cell(1, &ObjKey::new("arxos", "export-service"))
+            .unwrap()
+            .restarts_1h,
+        3
+    );
 }
 
 #[test]
@@ -59,7 +74,11 @@ fn enter_drills_from_a_fleet_cell_to_the_workload_its_pods_and_a_pods_detail() {
     );
     key(&mut s, "enter");
     assert_eq!(s.screen().kind, ViewKind::Pods);
-    assert_eq!(s.screen().items.len(), 2, "only export-service's pods in staging");
+    assert_eq!(
+        s.screen().items.len(),
+        2,
+        "only export-service's pods in staging"
+    );
     // Sort by status: the crash-looping pod comes first (the selection stays on its pod).
     key(&mut s, "o");
     key(&mut s, "o");
@@ -89,7 +108,12 @@ fn enter_drills_from_a_fleet_cell_to_the_workload_its_pods_and_a_pods_detail() {
     };
     update(&mut s, Msg::Kube(KubeMsg::Detail(Ok(detail))), t0());
     assert!(matches!(s.detail, Some(DetailLoad::Ready(_))));
-    for expected in [ViewKind::Pods, ViewKind::Workloads, ViewKind::Fleet, ViewKind::Fleet] {
+    for expected in [
+        ViewKind::Pods,
+        ViewKind::Workloads,
+        ViewKind::Fleet,
+        ViewKind::Fleet,
+    ] {
         key(&mut s, "esc");
         assert_eq!(s.screen().kind, expected);
     }
@@ -135,10 +159,18 @@ fn the_filter_applies_as_typed_inverts_with_bang_and_esc_clears_it() {
     }
     typed(&mut s, "!running");
     key(&mut s, "enter");
-    assert_eq!(s.screen().items.len(), 1, "only the CrashLoopBackOff pod is not Running");
+    assert_eq!(
+        s.screen().items.len(),
+        1,
+        "only the CrashLoopBackOff pod is not Running"
+    );
     key(&mut s, "esc");
     assert_eq!(s.screen().items.len(), all);
-    assert_eq!(s.screen().kind, ViewKind::Pods, "the first Esc clears the filter only");
+    assert_eq!(
+        s.screen().kind,
+        ViewKind::Pods,
+        "the first Esc clears the filter only"
+    );
 }
 
 #[test]
@@ -159,7 +191,11 @@ fn a_bad_regex_keeps_the_last_good_filter_and_says_why() {
     typed(&mut s, "arq(");
     assert_eq!(s.screen().filter_text, "arq");
     let notice = s.notice.clone().unwrap();
-    assert!(notice.text.starts_with("not a valid regex"), "{}", notice.text);
+    assert!(
+        notice.text.starts_with("not a valid regex"),
+        "{}",
+        notice.text
+    );
 }
 
 #[test]
@@ -184,7 +220,11 @@ fn commands_scope_views_by_cluster_env_and_namespace() {
         notice.text,
         "no cluster \"nowhere\"; clusters: dev, staging, prod-eastus, prod-westus"
     );
-    assert_eq!(s.screen().kind, ViewKind::Workloads, "a bad command changes nothing");
+    assert_eq!(
+        s.screen().kind,
+        ViewKind::Workloads,
+        "a bad command changes nothing"
+    );
     key(&mut s, ":");
     typed(&mut s, "q");
     key(&mut s, "enter");
@@ -197,7 +237,11 @@ fn faults_only_keeps_the_rows_with_a_problem() {
     key(&mut s, "f");
     assert_eq!(fleet_keys(&s), ["arq/arq-backend", "arxos/export-service"]);
     key(&mut s, "3");
-    assert_eq!(s.screen().items.len(), 2, "the crash-looping and the unready pod");
+    assert_eq!(
+        s.screen().items.len(),
+        2,
+        "the crash-looping and the unready pod"
+    );
     key(&mut s, "4");
     assert_eq!(s.screen().items.len(), 1, "the one warning event");
 }
@@ -209,7 +253,12 @@ fn a_relist_drops_rows_that_are_gone_and_the_selection_is_clamped() {
     key(&mut s, "G");
     assert_eq!(s.screen().selected, 15);
     // prod-westus relists with no pods at all.
-    let rows = vec![Row::Deployment(Arc::new(workload("arq", "arq-backend", 2, 2)))];
+    let rows = vec![Row::Deployment(Arc::new(workload(
+        "arq",
+        "arq-backend",
+        2,
+        2,
+    )))];
     sync(&mut s, 3, rows);
     assert_eq!(s.screen().items.len(), 12);
     assert_eq!(s.screen().selected, 11);
@@ -224,16 +273,40 @@ fn an_unreachable_cluster_keeps_its_rows_marked_stale_from_when_it_went_down() {
         error: "connection refused".into(),
         retry_at: at(20),
     };
-    update(&mut s, Msg::Kube(KubeMsg::Conn { cluster: 3, state: down.clone(), at: at(10) }), at(10));
+    update(
+        &mut s,
+        Msg::Kube(KubeMsg::Conn {
+            cluster: 3,
+            state: down.clone(),
+            at: at(10),
+        }),
+        at(10),
+    );
     let again = ConnState::Unreachable {
         since: at(10),
         error: "connection refused".into(),
         retry_at: at(40),
     };
-    update(&mut s, Msg::Kube(KubeMsg::Conn { cluster: 3, state: again, at: at(20) }), at(20));
+    update(
+        &mut s,
+        Msg::Kube(KubeMsg::Conn {
+            cluster: 3,
+            state: again,
+            at: at(20),
+        }),
+        at(20),
+    );
     assert_eq!(s.clusters[3].stale_since(), Some(at(10)));
     assert_eq!(s.clusters[3].pods.len(), 4, "its last data stays");
-    update(&mut s, Msg::Kube(KubeMsg::Conn { cluster: 3, state: ConnState::Synced, at: at(50) }), at(50));
+    update(
+        &mut s,
+        Msg::Kube(KubeMsg::Conn {
+            cluster: 3,
+            state: ConnState::Synced,
+            at: at(50),
+        }),
+        at(50),
+    );
     assert_eq!(s.clusters[3].stale_since(), None);
 }
 
@@ -300,8 +373,33 @@ fn paging_keeps_the_selection_visible() {
 
 fn any_key() -> impl Strategy<Value = &'static str> {
     prop::sample::select(vec![
-        "j", "k", "g", "G", "enter", "esc", "right", "left", "/", ":", "?", "d", "f", "o", "O", "1",
-        "2", "3", "4", "5", "x", "!", "backspace", "s", "a", "-", "(",
+        "j",
+        "k",
+        "g",
+        "G",
+        "enter",
+        "esc",
+        "right",
+        "left",
+        "/",
+        ":",
+        "?",
+        "d",
+        "f",
+        "o",
+        "O",
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+        "x",
+        "!",
+        "backspace",
+        "s",
+        "a",
+        "-",
+        "(",
     ])
 }
 

@@ -22,10 +22,9 @@ pub fn conn_chip(state: &State, id: usize, now: Timestamp) -> (String, Connish) 
             format!("◐ stale {}", age(Some(c.conn_since), now)),
             Connish::Degraded,
         ),
-        ConnState::Unreachable { since, .. } => (
-            format!("✗ down {}", age(Some(*since), now)),
-            Connish::Down,
-        ),
+        ConnState::Unreachable { since, .. } => {
+            (format!("✗ down {}", age(Some(*since), now)), Connish::Down)
+        }
     }
 }
 
@@ -89,9 +88,15 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, now
     if !state.warnings.is_empty() {
         let n = state.warnings.len();
         let word = if n == 1 { "warning" } else { "warnings" };
-        spans.push(Span::styled(format!("⚠ {n} config {word} (?) "), styles.warn));
+        spans.push(Span::styled(
+            format!("⚠ {n} config {word} (?) "),
+            styles.warn,
+        ));
     }
-    let clock = now.to_zoned(state.tz.clone()).strftime("%H:%M:%S").to_string();
+    let clock = now
+        .to_zoned(state.tz.clone())
+        .strftime("%H:%M:%S")
+        .to_string();
     let used: usize = spans.iter().map(|s| s.width()).sum();
     let pad = usize::from(area.width).saturating_sub(used + clock.len() + 1);
     spans.push(Span::raw(" ".repeat(pad)));
@@ -107,7 +112,11 @@ fn breadcrumb(state: &State) -> Vec<String> {
     }
     if let Some(c) = screen.scope.cluster {
         let (env, short) = cluster_label(state, c);
-        out.push(if short.is_empty() { env } else { format!("{env} {short}") });
+        out.push(if short.is_empty() {
+            env
+        } else {
+            format!("{env} {short}")
+        });
     }
     match (&screen.scope.namespace, &screen.scope.workload) {
         (Some(ns), Some(w)) => out.push(format!("{ns}/{w}")),
@@ -151,8 +160,20 @@ pub fn offered(kind: ViewKind) -> &'static [Action] {
             Action::Help,
             Action::Quit,
         ],
-        ViewKind::Clusters => &[Action::Open, Action::Back, Action::Command, Action::Help, Action::Quit],
-        ViewKind::Detail => &[Action::Back, Action::Down, Action::Up, Action::Help, Action::Quit],
+        ViewKind::Clusters => &[
+            Action::Open,
+            Action::Back,
+            Action::Command,
+            Action::Help,
+            Action::Quit,
+        ],
+        ViewKind::Detail => &[
+            Action::Back,
+            Action::Down,
+            Action::Up,
+            Action::Help,
+            Action::Quit,
+        ],
     }
 }
 
@@ -186,7 +207,10 @@ pub fn footer(frame: &mut Frame, area: Rect, state: &State, styles: &Styles) {
             Span::styled("/", styles.key),
             Span::raw(text.clone()),
             Span::styled("▌", styles.accent),
-            Span::styled("   regex · !inverts · -l app=web · enter keep · esc clear", styles.muted),
+            Span::styled(
+                "   regex · !inverts · -l app=web · enter keep · esc clear",
+                styles.muted,
+            ),
         ]),
         _ => match &state.notice {
             Some(n) => {

@@ -20,8 +20,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, now: 
     };
     let cluster = &state.clusters[target.cluster];
     let (env, short) = cluster_label(state, target.cluster);
-    let where_ = if short.is_empty() { env } else { format!("{env} {short}") };
-    let kind = if target.kind == Kind::Pod { "pod" } else { "deployment" };
+    let where_ = if short.is_empty() {
+        env
+    } else {
+        format!("{env} {short}")
+    };
+    let kind = if target.kind == Kind::Pod {
+        "pod"
+    } else {
+        "deployment"
+    };
     let title = format!(" {kind} {} in {where_} ", target.key);
     let mut lines = match target.kind {
         Kind::Pod => match cluster.pods.get(&target.key) {
@@ -49,7 +57,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, now: 
                 if let Some(t) = c.last_transition {
                     text.push_str(&format!(" ({} ago)", age(Some(t), now)));
                 }
-                lines.push(Line::styled(text, if ok { styles.base } else { styles.warn }));
+                lines.push(Line::styled(
+                    text,
+                    if ok { styles.base } else { styles.warn },
+                ));
             }
             for (k, v) in &d.facts {
                 lines.push(Line::from(format!("  {k}: {v}")));
@@ -99,7 +110,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, now: 
 
 fn gone(styles: &Styles, cluster: &ClusterState) -> Line<'static> {
     Line::styled(
-        format!("  no longer in {} (deleted, or not listed yet)", cluster.context),
+        format!(
+            "  no longer in {} (deleted, or not listed yet)",
+            cluster.context
+        ),
         styles.warn,
     )
 }
@@ -116,29 +130,46 @@ fn related_names(cluster: &ClusterState, kind: Kind, key: &ObjKey) -> Vec<String
             cluster
                 .replicasets
                 .values()
-                .filter(|rs| rs.key.namespace == key.namespace && rs.workload.as_deref() == Some(&key.name))
+                .filter(|rs| {
+                    rs.key.namespace == key.namespace && rs.workload.as_deref() == Some(&key.name)
+                })
                 .map(|rs| rs.key.name.clone()),
         );
     }
     names
 }
 
-fn probe_line(name: &str, spec: &Option<ProbeSpec>, result: &ProbeState, styles: &Styles, now: Timestamp) -> Line<'static> {
+fn probe_line(
+    name: &str,
+    spec: &Option<ProbeSpec>,
+    result: &ProbeState,
+    styles: &Styles,
+    now: Timestamp,
+) -> Line<'static> {
     let Some(spec) = spec else {
         return Line::styled(format!("    {name:<9} not configured"), styles.muted);
     };
     let config = format!(
         "{} every {}s, timeout {}s, fails after {}, delay {}s",
-        spec.handler, spec.period_seconds, spec.timeout_seconds, spec.failure_threshold, spec.initial_delay_seconds
+        spec.handler,
+        spec.period_seconds,
+        spec.timeout_seconds,
+        spec.failure_threshold,
+        spec.initial_delay_seconds
     );
     let (result, style) = match result {
         ProbeState::Passing => ("✓ passing".to_string(), styles.ok),
         ProbeState::NotRunning => ("· not running".to_string(), styles.muted),
         ProbeState::NotConfigured => ("–".to_string(), styles.muted),
-        ProbeState::Failing { count, message, last } => (
+        ProbeState::Failing {
+            count,
+            message,
+            last,
+        } => (
             format!(
                 "✗ failing {count}×{}: {message}",
-                last.map(|t| format!(", last {} ago", age(Some(t), now))).unwrap_or_default()
+                last.map(|t| format!(", last {} ago", age(Some(t), now)))
+                    .unwrap_or_default()
             ),
             styles.crit,
         ),
@@ -150,10 +181,19 @@ fn probe_line(name: &str, spec: &Option<ProbeSpec>, result: &ProbeState, styles:
     ])
 }
 
-fn pod(state: &State, cluster: &ClusterState, p: &PodRow, styles: &Styles, now: Timestamp) -> Vec<Line<'static>> {
+fn pod(
+    state: &State,
+    cluster: &ClusterState,
+    p: &PodRow,
+    styles: &Styles,
+    now: Timestamp,
+) -> Vec<Line<'static>> {
     let _ = state;
     let mut lines = vec![Line::from(vec![
-        Span::styled(format!("{} {}", symbol(p.health), p.status), styles.health(p.health)),
+        Span::styled(
+            format!("{} {}", symbol(p.health), p.status),
+            styles.health(p.health),
+        ),
         Span::raw(format!(
             "   ready {}/{} · restarts {} · node {} · age {}",
             p.ready.0,
@@ -192,7 +232,11 @@ fn pod(state: &State, cluster: &ClusterState, p: &PodRow, styles: &Styles, now: 
             Span::styled(format!("  {} ", c.name), styles.accent),
             Span::raw(format!("{}  ", c.image)),
             Span::styled(
-                format!("{}{}", c.state, if c.ready { ", ready" } else { ", not ready" }),
+                format!(
+                    "{}{}",
+                    c.state,
+                    if c.ready { ", ready" } else { ", not ready" }
+                ),
                 if c.ready { styles.ok } else { styles.warn },
             ),
             Span::raw(format!(" · restarts {}", c.restarts)),
@@ -201,20 +245,53 @@ fn pod(state: &State, cluster: &ClusterState, p: &PodRow, styles: &Styles, now: 
             lines.push(Line::styled(format!("    {m}"), styles.warn));
         }
         if let Some(t) = &c.last_termination {
-            let when = t.finished.map(|f| format!(", {} ago", age(Some(f), now))).unwrap_or_default();
+            let when = t
+                .finished
+                .map(|f| format!(", {} ago", age(Some(f), now)))
+                .unwrap_or_default();
             lines.push(Line::styled(
-                format!("    last termination: {} (exit code {}){when}", t.reason, t.exit_code),
-                if t.exit_code == 0 { styles.base } else { styles.crit },
+                format!(
+                    "    last termination: {} (exit code {}){when}",
+                    t.reason, t.exit_code
+                ),
+                if t.exit_code == 0 {
+                    styles.base
+                } else {
+                    styles.crit
+                },
             ));
         }
-        lines.push(probe_line("liveness", &c.liveness, &probes.liveness, styles, now));
-        lines.push(probe_line("readiness", &c.readiness, &probes.readiness, styles, now));
-        lines.push(probe_line("startup", &c.startup, &probes.startup, styles, now));
+        lines.push(probe_line(
+            "liveness",
+            &c.liveness,
+            &probes.liveness,
+            styles,
+            now,
+        ));
+        lines.push(probe_line(
+            "readiness",
+            &c.readiness,
+            &probes.readiness,
+            styles,
+            now,
+        ));
+        lines.push(probe_line(
+            "startup",
+            &c.startup,
+            &probes.startup,
+            styles,
+            now,
+        ));
     }
     lines
 }
 
-fn workload(cluster: &ClusterState, w: &WorkloadRow, styles: &Styles, now: Timestamp) -> Vec<Line<'static>> {
+fn workload(
+    cluster: &ClusterState,
+    w: &WorkloadRow,
+    styles: &Styles,
+    now: Timestamp,
+) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(format!(
         "ready {}/{} · up-to-date {} · available {} · revision {} · {}{} · age {}",
         w.ready,
@@ -227,7 +304,10 @@ fn workload(cluster: &ClusterState, w: &WorkloadRow, styles: &Styles, now: Times
         age(w.created, now)
     ))];
     if let Some(reason) = &w.stalled {
-        lines.push(Line::styled(format!("rollout stalled: {reason}"), styles.crit));
+        lines.push(Line::styled(
+            format!("rollout stalled: {reason}"),
+            styles.crit,
+        ));
     } else if w.rolling_out {
         lines.push(Line::styled("rollout in progress", styles.progressing));
     }
@@ -243,11 +323,17 @@ fn workload(cluster: &ClusterState, w: &WorkloadRow, styles: &Styles, now: Times
     let mut rss: Vec<_> = cluster
         .replicasets
         .values()
-        .filter(|rs| rs.key.namespace == w.key.namespace && rs.workload.as_deref() == Some(&w.key.name))
+        .filter(|rs| {
+            rs.key.namespace == w.key.namespace && rs.workload.as_deref() == Some(&w.key.name)
+        })
         .collect();
     rss.sort_by_key(|rs| std::cmp::Reverse(rs.revision));
     for rs in rss.iter().take(10) {
-        let now_marker = if rs.revision == w.revision { " ◀ now" } else { "" };
+        let now_marker = if rs.revision == w.revision {
+            " ◀ now"
+        } else {
+            ""
+        };
         lines.push(Line::from(format!(
             "  {:>4}  {:<40} {}/{} ready  {}  {}{}{now_marker}",
             rs.revision.map_or("–".into(), |r| r.to_string()),
@@ -256,12 +342,22 @@ fn workload(cluster: &ClusterState, w: &WorkloadRow, styles: &Styles, now: Times
             rs.desired,
             rs.images.join(","),
             age(rs.created, now),
-            rs.change_cause.as_ref().map(|c| format!("  {c}")).unwrap_or_default(),
+            rs.change_cause
+                .as_ref()
+                .map(|c| format!("  {c}"))
+                .unwrap_or_default(),
         )));
     }
     let pods: Vec<_> = cluster.pods_of(&w.key).collect();
-    let bad = pods.iter().filter(|p| p.health >= crate::kube::rows::Health::Warning).count();
+    let bad = pods
+        .iter()
+        .filter(|p| p.health >= crate::kube::rows::Health::Warning)
+        .count();
     lines.push(Line::default());
-    lines.push(Line::from(format!("pods: {} ({} with a problem)", pods.len(), bad)));
+    lines.push(Line::from(format!(
+        "pods: {} ({} with a problem)",
+        pods.len(),
+        bad
+    )));
     lines
 }

@@ -37,18 +37,31 @@ pub fn cell_text(cell: &Cell, width: usize) -> String {
     fit(&text, width)
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, status: Rect, state: &State, styles: &Styles, now: Timestamp) {
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    status: Rect,
+    state: &State,
+    styles: &Styles,
+    now: Timestamp,
+) {
     let screen = state.screen();
     let columns = state.columns();
     let ncols = columns.len().max(1);
     let inner = usize::from(area.width.saturating_sub(2));
     let name_width = (inner / (ncols + 2)).clamp(16, 34);
-    let cell_width = (inner.saturating_sub(name_width + 1) / ncols).saturating_sub(1).max(6);
+    let cell_width = (inner.saturating_sub(name_width + 1) / ncols)
+        .saturating_sub(1)
+        .max(6);
     let labels: Vec<String> = columns
         .iter()
         .map(|&c| {
             let (env, short) = cluster_label(state, c);
-            let label = if short.is_empty() { env } else { format!("{env} {short}") };
+            let label = if short.is_empty() {
+                env
+            } else {
+                format!("{env} {short}")
+            };
             match state.clusters[c].stale_since() {
                 Some(_) => fit(&format!("{label} (stale)"), cell_width),
                 None => fit(&label, cell_width),
@@ -58,13 +71,25 @@ pub fn draw(frame: &mut Frame, area: Rect, status: Rect, state: &State, styles: 
     let mut headers = vec!["WORKLOAD"];
     headers.extend(labels.iter().map(String::as_str));
     let mut widths = vec![Constraint::Length(name_width as u16)];
-    widths.extend(columns.iter().map(|_| Constraint::Length(cell_width as u16)));
+    widths.extend(
+        columns
+            .iter()
+            .map(|_| Constraint::Length(cell_width as u16)),
+    );
     let loading = state.clusters.iter().filter(|c| !c.loaded()).count();
-    let mut title = format!("{} workloads · {} clusters", screen.items.len(), columns.len());
+    let mut title = format!(
+        "{} workloads · {} clusters",
+        screen.items.len(),
+        columns.len()
+    );
     if loading > 0 {
         title.push_str(&format!(" · {loading} loading"));
     }
-    let spec = TableSpec { title, headers, widths };
+    let spec = TableSpec {
+        title,
+        headers,
+        widths,
+    };
     table::draw(frame, area, state, styles, spec, |i| {
         let Some(Item::Workload(key)) = screen.items.get(i) else {
             return Row::default();
@@ -85,7 +110,10 @@ pub fn draw(frame: &mut Frame, area: Rect, status: Rect, state: &State, styles: 
         }
         Row::new(cells)
     });
-    frame.render_widget(Paragraph::new(explain(state, now)).style(styles.muted), status);
+    frame.render_widget(
+        Paragraph::new(explain(state, now)).style(styles.muted),
+        status,
+    );
 }
 
 /// The selected cell in words, for the line under the table.
@@ -99,7 +127,11 @@ fn explain(state: &State, now: Timestamp) -> Line<'static> {
         return Line::default();
     };
     let (env, short) = cluster_label(state, c);
-    let where_ = if short.is_empty() { env } else { format!("{env} {short}") };
+    let where_ = if short.is_empty() {
+        env
+    } else {
+        format!("{env} {short}")
+    };
     let Some(cell) = state.cell(c, key) else {
         return Line::from(format!(" {key} does not run in {where_}"));
     };
@@ -120,7 +152,10 @@ fn explain(state: &State, now: Timestamp) -> Line<'static> {
         words.push_str(&format!(", HPA {min}–{max}"));
     }
     if let Some(since) = state.clusters[c].stale_since() {
-        words.push_str(&format!(" (stale: last synced {} ago)", super::age(Some(since), now)));
+        words.push_str(&format!(
+            " (stale: last synced {} ago)",
+            super::age(Some(since), now)
+        ));
     }
     Line::from(words)
 }

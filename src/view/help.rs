@@ -13,8 +13,17 @@ use crate::state::State;
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, styles: &Styles) {
     let mut lines = Vec::new();
     for &a in Action::ALL {
-        let keys: Vec<String> = state.keymap.keys(a).iter().map(ToString::to_string).collect();
-        let keys = if keys.is_empty() { "(unbound)".to_string() } else { keys.join(" ") };
+        let keys: Vec<String> = state
+            .keymap
+            .keys(a)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let keys = if keys.is_empty() {
+            "(unbound)".to_string()
+        } else {
+            keys.join(" ")
+        };
         lines.push(Line::from(vec![
             Span::styled(format!("  {keys:<18}"), styles.key),
             Span::raw(a.help()),
@@ -44,5 +53,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, styles: &Styles) {
         .borders(Borders::ALL)
         .border_style(styles.border)
         .title(Span::styled(" help ", styles.title));
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
 }

@@ -8,6 +8,8 @@ mod help;
 pub mod styles;
 mod table;
 mod tables;
+#[cfg(test)]
+mod tests;
 
 use jiff::Timestamp;
 use ratatui::Frame;
@@ -31,7 +33,9 @@ pub fn draw(frame: &mut Frame, state: &State, styles: &Styles, now: Timestamp) {
             area.width, area.height
         );
         frame.render_widget(
-            Paragraph::new(text).style(styles.warn).wrap(ratatui::widgets::Wrap { trim: true }),
+            Paragraph::new(text)
+                .style(styles.warn)
+                .wrap(ratatui::widgets::Wrap { trim: true }),
             area,
         );
         return;
@@ -52,7 +56,14 @@ pub fn draw(frame: &mut Frame, state: &State, styles: &Styles, now: Timestamp) {
     chrome::footer(frame, footer, state, styles);
 }
 
-fn body_view(frame: &mut Frame, body: Rect, status: Rect, state: &State, styles: &Styles, now: Timestamp) {
+fn body_view(
+    frame: &mut Frame,
+    body: Rect,
+    status: Rect,
+    state: &State,
+    styles: &Styles,
+    now: Timestamp,
+) {
     match state.screen().kind {
         ViewKind::Fleet => fleet::draw(frame, body, status, state, styles, now),
         ViewKind::Workloads => tables::workloads(frame, body, state, styles, now),

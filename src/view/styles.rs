@@ -45,7 +45,8 @@ impl Styles {
                 title: bold,
                 column_title: Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
                 selected: Style::default().add_modifier(Modifier::REVERSED),
-                cursor: Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD | Modifier::UNDERLINED),
+                cursor: Style::default()
+                    .add_modifier(Modifier::REVERSED | Modifier::BOLD | Modifier::UNDERLINED),
                 ok: Style::default(),
                 warn: bold,
                 crit: Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
@@ -117,7 +118,9 @@ impl Styles {
             .as_deref()
             .and_then(|c| self.env.iter().find(|(k, _)| k == c).map(|(_, v)| *v))
             .or_else(|| env.color.as_deref().and_then(|c| c.parse::<Color>().ok()));
-        named.map_or(self.title, |c| Style::default().fg(c).add_modifier(Modifier::BOLD))
+        named.map_or(self.title, |c| {
+            Style::default().fg(c).add_modifier(Modifier::BOLD)
+        })
     }
 }
 

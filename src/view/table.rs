@@ -29,7 +29,10 @@ pub fn draw<'a>(
     let total = screen.items.len();
     let mut title = vec![Span::styled(format!(" {} ", spec.title), styles.title)];
     if !screen.filter_text.is_empty() {
-        title.push(Span::styled(format!("/{} ", screen.filter_text), styles.accent));
+        title.push(Span::styled(
+            format!("/{} ", screen.filter_text),
+            styles.accent,
+        ));
     }
     if state.faults_only {
         title.push(Span::styled("faults only ", styles.warn));
@@ -37,7 +40,10 @@ pub fn draw<'a>(
     let sort = screen.kind.sort_columns();
     if sort.len() > 1 {
         let arrow = if screen.reverse { "↑" } else { "↓" };
-        title.push(Span::styled(format!("sort {}{arrow} ", sort[screen.sort]), styles.muted));
+        title.push(Span::styled(
+            format!("sort {}{arrow} ", sort[screen.sort]),
+            styles.muted,
+        ));
     }
     let position = if total == 0 {
         " 0 ".to_string()
@@ -55,10 +61,18 @@ pub fn draw<'a>(
     let rows: Vec<Row> = (offset..end)
         .map(|i| {
             let r = row(i);
-            if i == screen.selected { r.style(styles.selected) } else { r }
+            if i == screen.selected {
+                r.style(styles.selected)
+            } else {
+                r
+            }
         })
         .collect();
-    let header = Row::new(spec.headers.iter().map(|h| Span::styled(*h, styles.column_title)));
+    let header = Row::new(
+        spec.headers
+            .iter()
+            .map(|h| Span::styled(*h, styles.column_title)),
+    );
     let table = Table::new(rows, spec.widths)
         .header(header)
         .block(block)

@@ -14,9 +14,34 @@ use crate::kube::ConnState;
 use crate::kube::rows::{Health, ProbeState, Probes};
 use crate::state::{Item, State};
 
+/// A column as wide as its widest visible value, within bounds.
+fn widest<'a>(values: impl Iterator<Item = &'a str>, title: &str, max: u16) -> Constraint {
+    let w = values
+        .map(|v| v.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(title.len());
+    Constraint::Length((w as u16).min(max))
+}
+
+/// The visible window of the current screen's items that are objects.
+fn visible(state: &State) -> impl Iterator<Item = (usize, &crate::kube::ObjKey)> {
+    let screen = state.screen();
+    let end = (screen.offset + state.table_height()).min(screen.items.len());
+    screen.items[screen.offset.min(end)..end]
+        .iter()
+        .filter_map(|i| match i {
+            Item::Obj(c, k) => Some((*c, k)),
+            _ => None,
+        })
+}
+
 fn env_cell(state: &State, styles: &Styles, cluster: usize) -> TableCell<'static> {
     let (env, _) = cluster_label(state, cluster);
-    TableCell::from(Span::styled(env, styles.env(&state.envs[state.clusters[cluster].env])))
+    TableCell::from(Span::styled(
+        env,
+        styles.env(&state.envs[state.clusters[cluster].env]),
+    ))
 }
 
 pub fn workloads(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, now: Timestamp) {
@@ -24,20 +49,38 @@ pub fn workloads(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, 
     let spec = TableSpec {
         title: format!("{} workloads", screen.items.len()),
         headers: vec![
-            "CLUSTER", "ENV", "NAMESPACE", "NAME", "READY", "UP-TO-DATE", "AVAILABLE", "REV", "IMAGE",
-            "STRATEGY", "HPA", "AGE",
+            "CLUSTER",
+            "ENV",
+            "NAMESPACE",
+            "NAME",
+            "READY",
+            "UP-TO-DATE",
+            "AVAILABLE",
+            "REV",
+            "IMAGE",
+            "STRATEGY",
+            "HPA",
+            "AGE",
         ],
         widths: vec![
-            Constraint::Max(14),
-            Constraint::Max(8),
-            Constraint::Max(18),
-            Constraint::Min(14),
+            widest(
+                visible(state).map(|(c, _)| state.clusters[c].context.as_str()),
+                "CLUSTER",
+                16,
+            ),
+            widest(visible(state).map(|(c, _)| state.env_name(c)), "ENV", 10),
+            widest(
+                visible(state).map(|(_, k)| k.namespace.as_str()),
+                "NAMESPACE",
+                20,
+            ),
+            widest(visible(state).map(|(_, k)| k.name.as_str()), "NAME", 40),
             Constraint::Length(12),
             Constraint::Length(10),
             Constraint::Length(9),
             Constraint::Length(4),
-            Constraint::Min(10),
-            Constraint::Max(20),
+            Constraint::Fill(1),
+            Constraint::Max(22),
             Constraint::Length(8),
             Constraint::Length(6),
         ],
@@ -50,7 +93,10 @@ pub fn workloads(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, 
         let Some(w) = cluster.workloads.get(key) else {
             return Row::default();
         };
-        let health = state.cell(*c, key).map(|c| c.health).unwrap_or(Health::Unknown);
+        let health = state
+            .cell(*c, key)
+            .map(|c| c.health)
+            .unwrap_or(Health::Unknown);
         let ready = format!("{} {}/{}", symbol(health), w.ready, w.desired);
         let hpa = cluster
             .hpa_for(key)
@@ -86,7 +132,12 @@ pub fn probes_text(p: &Probes) -> String {
         ProbeState::NotRunning => "·",
         ProbeState::Failing { .. } => "✗",
     };
-    let mut text = format!("{} {} {}", one(&p.liveness), one(&p.readiness), one(&p.startup));
+    let mut text = format!(
+        "{} {} {}",
+        one(&p.liveness),
+        one(&p.readiness),
+        one(&p.startup)
+    );
     let count = [&p.liveness, &p.readiness, &p.startup]
         .iter()
         .filter_map(|s| match s {
@@ -107,23 +158,47 @@ fn probes_health(p: &Probes) -> Health {
     if failing { Health::Warning } else { Health::Ok }
 }
 
-pub fn pods(frame: &mut Frame, area: Rect, status: Rect, state: &State, styles: &Styles, now: Timestamp) {
+pub fn pods(
+    frame: &mut Frame,
+    area: Rect,
+    status: Rect,
+    state: &State,
+    styles: &Styles,
+    now: Timestamp,
+) {
     let screen = state.screen();
     let spec = TableSpec {
         title: format!("{} pods", screen.items.len()),
         headers: vec![
-            "CLUSTER", "ENV", "NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "PROBES L/R/S", "NODE", "AGE",
+            "CLUSTER",
+            "ENV",
+            "NAMESPACE",
+            "NAME",
+            "READY",
+            "STATUS",
+            "RESTARTS",
+            "PROBES L/R/S",
+            "NODE",
+            "AGE",
         ],
         widths: vec![
-            Constraint::Max(14),
-            Constraint::Max(8),
-            Constraint::Max(16),
-            Constraint::Min(20),
+            widest(
+                visible(state).map(|(c, _)| state.clusters[c].context.as_str()),
+                "CLUSTER",
+                16,
+            ),
+            widest(visible(state).map(|(c, _)| state.env_name(c)), "ENV", 10),
+            widest(
+                visible(state).map(|(_, k)| k.namespace.as_str()),
+                "NAMESPACE",
+                20,
+            ),
+            widest(visible(state).map(|(_, k)| k.name.as_str()), "NAME", 48),
             Constraint::Length(5),
-            Constraint::Max(17),
+            Constraint::Length(18),
             Constraint::Length(12),
             Constraint::Length(13),
-            Constraint::Max(14),
+            Constraint::Fill(1),
             Constraint::Length(6),
         ],
     };
@@ -151,12 +226,18 @@ pub fn pods(frame: &mut Frame, area: Rect, status: Rect, state: &State, styles: 
                 styles.health(p.health),
             )),
             TableCell::from(restarts),
-            TableCell::from(Span::styled(probes_text(&probes), styles.health(probes_health(&probes)))),
+            TableCell::from(Span::styled(
+                probes_text(&probes),
+                styles.health(probes_health(&probes)),
+            )),
             TableCell::from(p.node.clone()),
             TableCell::from(age(p.created, now)),
         ])
     });
-    frame.render_widget(Paragraph::new(pod_line(state, now)).style(styles.muted), status);
+    frame.render_widget(
+        Paragraph::new(pod_line(state, now)).style(styles.muted),
+        status,
+    );
 }
 
 /// The selected pod's failing probe in words, for the line under the table.
@@ -174,8 +255,15 @@ fn pod_line(state: &State, now: Timestamp) -> Line<'static> {
         ("readiness", &probes.readiness),
         ("startup", &probes.startup),
     ] {
-        if let ProbeState::Failing { count, message, last } = s {
-            let when = last.map(|t| format!(", last {} ago", age(Some(t), now))).unwrap_or_default();
+        if let ProbeState::Failing {
+            count,
+            message,
+            last,
+        } = s
+        {
+            let when = last
+                .map(|t| format!(", last {} ago", age(Some(t), now)))
+                .unwrap_or_default();
             return Line::from(format!(" {name} failing {count}×{when}: {message}"));
         }
     }
@@ -194,10 +282,16 @@ pub fn events(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, now
     let screen = state.screen();
     let spec = TableSpec {
         title: format!("{} events", screen.items.len()),
-        headers: vec!["CLUSTER", "ENV", "TYPE", "REASON", "OBJECT", "COUNT", "LAST", "FIRST", "MESSAGE"],
+        headers: vec![
+            "CLUSTER", "ENV", "TYPE", "REASON", "OBJECT", "COUNT", "LAST", "FIRST", "MESSAGE",
+        ],
         widths: vec![
-            Constraint::Max(14),
-            Constraint::Max(8),
+            widest(
+                visible(state).map(|(c, _)| state.clusters[c].context.as_str()),
+                "CLUSTER",
+                16,
+            ),
+            widest(visible(state).map(|(c, _)| state.env_name(c)), "ENV", 10),
             Constraint::Length(9),
             Constraint::Max(18),
             Constraint::Max(36),
@@ -225,7 +319,11 @@ pub fn events(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, now
             env_cell(state, styles, *c),
             TableCell::from(Span::styled(ty, style)),
             TableCell::from(e.reason.clone()),
-            TableCell::from(format!("{}/{}", e.object_kind.to_lowercase(), e.object_name)),
+            TableCell::from(format!(
+                "{}/{}",
+                e.object_kind.to_lowercase(),
+                e.object_name
+            )),
             TableCell::from(e.count.to_string()),
             TableCell::from(age(e.last, now)),
             TableCell::from(age(e.first, now)),
@@ -238,7 +336,16 @@ pub fn clusters(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, n
     let screen = state.screen();
     let spec = TableSpec {
         title: format!("{} clusters", screen.items.len()),
-        headers: vec!["CONTEXT", "ENV", "STATE", "VERSION", "RTT", "PODS", "WORKLOADS", "LAST ERROR"],
+        headers: vec![
+            "CONTEXT",
+            "ENV",
+            "STATE",
+            "VERSION",
+            "RTT",
+            "PODS",
+            "WORKLOADS",
+            "LAST ERROR",
+        ],
         widths: vec![
             Constraint::Max(20),
             Constraint::Max(10),
@@ -260,12 +367,14 @@ pub fn clusters(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, n
             ConnState::Connecting => ("connecting".to_string(), styles.progressing, String::new()),
             ConnState::Synced => ("synced".to_string(), styles.ok, String::new()),
             ConnState::Degraded { error, retry_at } => (
-                format!("degraded {chip}"),
+                format!("degraded {}", chip.trim_start_matches("◐ stale ")),
                 styles.warn,
                 format!("{error} (retry in {})", age(Some(now), *retry_at)),
             ),
-            ConnState::Unreachable { error, retry_at, .. } => (
-                format!("unreachable {chip}"),
+            ConnState::Unreachable {
+                error, retry_at, ..
+            } => (
+                format!("✗ unreachable {}", chip.trim_start_matches("✗ down ")),
                 styles.crit,
                 format!("{error} (retry in {})", age(Some(now), *retry_at)),
             ),

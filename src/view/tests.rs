@@ -1,0 +1,230 @@
+use jiff::Timestamp;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::{Color, Modifier};
+
+use super::*;
+use crate::config::theme::Palette;
+use crate::kube::{ConnState, Detail, KubeMsg};
+use crate::state::testing::*;
+use crate::state::{Msg, State, update};
+
+fn colour() -> Styles {
+    Styles::new(&Palette {
+        name: "test".into(),
+        ok: Some(Color::Green),
+        warn: Some(Color::Yellow),
+        crit: Some(Color::Red),
+        protected: Some(Color::Magenta),
+        muted: Some(Color::DarkGray),
+        accent: Some(Color::Cyan),
+        ..Palette::default()
+    })
+}
+
+fn mono() -> Styles {
+    Styles::new(&Palette {
+        name: "mono".into(),
+        mono: true,
+        ..Palette::default()
+    })
+}
+
+fn render(
+    state: &mut State,
+    styles: &Styles,
+    w: u16,
+    h: u16,
+    now: Timestamp,
+) -> Terminal<TestBackend> {
+    update(state, Msg::Resize(w, h), now);
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| draw(f, state, styles, now)).unwrap();
+    terminal
+}
+
+fn text(t: &Terminal<TestBackend>) -> String {
+    t.backend().to_string()
+}
+
+/// The cell whose text starts with `needle` on the row containing it.
+fn style_at(t: &Terminal<TestBackend>, needle: &str) -> ratatui::style::Style {
+    let buf = t.backend().buffer();
+    let area = buf.area;
+    for y in 0..area.height {
+        let line: String = (0..area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        if let Some(pos) = line.find(needle) {
+            let x = line[..pos].chars().count() as u16;
+            return buf[(x, y)].style();
+        }
+    }
+    panic!("{needle:?} not on screen:\n{}", text(t));
+}
+
+#[test]
+fn fleet_while_loading() {
+    let mut s = empty_state();
+    let t = render(&mut s, &colour(), 100, 12, t0());
+    insta::assert_snapshot!(text(&t));
+}
+
+#[test]
+fn fleet_with_a_crash_loop_in_staging_and_a_failing_probe_in_prod() {
+    let mut s = fleet_state();
+    let t = render(&mut s, &colour(), 120, 14, t0());
+    insta::assert_snapshot!(text(&t));
+    // Colour carries meaning on top of the symbol: critical is red, the protected label stands out.
+    assert_eq!(style_at(&t, "✗ 1/2 crashloop").fg, Some(Color::Red));
+    assert_eq!(style_at(&t, "PROD eastus").fg, Some(Color::Magenta));
+}
+
+#[test]
+fn fleet_at_80_columns_keeps_symbols_and_counts() {
+    let mut s = fleet_state();
+    let t = render(&mut s, &colour(), 80, 24, t0());
+    insta::assert_snapshot!(text(&t));
+}
+
+#[test]
+fn fleet_in_mono_uses_only_modifiers() {
+    let mut s = fleet_state();
+    let t = render(&mut s, &mono(), 120, 14, t0());
+    insta::assert_snapshot!(text(&t));
+    let crit = style_at(&t, "✗ 1/2 crashloop");
+    assert!(matches!(crit.fg, None | Some(Color::Reset)));
+    assert!(
+        crit.add_modifier
+            .contains(Modifier::BOLD | Modifier::UNDERLINED)
+    );
+    let buf = t.backend().buffer();
+    for cell in buf.content() {
+        assert!(
+            cell.fg == Color::Reset && cell.bg == Color::Reset,
+            "mono must not colour: {cell:?}"
+        );
+    }
+}
+
+#[test]
+fn fleet_with_a_cluster_unreachable() {
+    let mut s = fleet_state();
+    let down = ConnState::Unreachable {
+        since: at(-75),
+        error: "connect: connection refused".into(),
+        retry_at: at(8),
+    };
+    update(
+        &mut s,
+        Msg::Kube(KubeMsg::Conn {
+            cluster: 3,
+            state: down,
+            at: at(-75),
+        }),
+        t0(),
+    );
+    let t = render(&mut s, &colour(), 120, 14, t0());
+    insta::assert_snapshot!(text(&t));
+    key(&mut s, "5");
+    let t = render(&mut s, &colour(), 120, 14, t0());
+    insta::assert_snapshot!("clusters_with_one_unreachable", text(&t));
+}
+
+#[test]
+fn pods_with_a_failing_readiness_probe() {
+    let mut s = fleet_state();
+    key(&mut s, ":");
+    typed(&mut s, "pods @prod-eastus");
+    key(&mut s, "enter");
+    key(&mut s, "j");
+    let t = render(&mut s, &colour(), 140, 12, t0());
+    insta::assert_snapshot!(text(&t));
+}
+
+#[test]
+fn detail_of_a_crash_looping_pod() {
+    let mut s = fleet_state();
+    key(&mut s, ":");
+    typed(&mut s, "pods @staging");
+    key(&mut s, "enter");
+    key(&mut s, "/");
+    typed(&mut s, "crash");
+    key(&mut s, "enter");
+    let effects = key(&mut s, "d");
+    let Some(crate::state::Effect::FetchDetail {
+        cluster,
+        kind,
+        key: k,
+    }) = effects.first().cloned()
+    else {
+        panic!("fetch expected")
+    };
+    let detail = Detail {
+        cluster,
+        kind,
+        key: k,
+        conditions: vec![crate::kube::Condition {
+            kind: "Ready".into(),
+            status: "False".into(),
+            reason: Some("ContainersNotReady".into()),
+            message: Some("containers with unready status: [app]".into()),
+            last_transition: Some(at(-40)),
+        }],
+        facts: vec![("pod IP".into(), "10.1.0.7".into())],
+    };
+    update(&mut s, Msg::Kube(KubeMsg::Detail(Ok(detail))), t0());
+    let t = render(&mut s, &colour(), 120, 26, t0());
+    insta::assert_snapshot!(text(&t));
+}
+
+#[test]
+fn events_warnings_first() {
+    let mut s = fleet_state();
+    key(&mut s, "4");
+    let t = render(&mut s, &colour(), 140, 14, t0());
+    insta::assert_snapshot!(text(&t));
+}
+
+#[test]
+fn help_lists_the_live_keys() {
+    let mut s = fleet_state();
+    key(&mut s, "?");
+    let t = render(&mut s, &colour(), 100, 40, t0());
+    let screen = text(&t);
+    assert!(screen.contains("k up"), "{screen}");
+    assert!(screen.contains("Quit watchfloor"));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn a_small_terminal_gets_a_message_and_no_panic() {
+    let mut s = fleet_state();
+    for (w, h) in [(59, 24), (80, 11), (1, 1), (0, 0)] {
+        let t = render(&mut s, &colour(), w, h, t0());
+        if w >= 20 && h >= 3 {
+            assert!(
+                text(&t).contains("watchfloor needs at least 60×12"),
+                "{}",
+                text(&t)
+            );
+        }
+    }
+}
+
+#[test]
+fn ages_read_like_kubectl() {
+    let cases = [
+        (45, "45s"),
+        (192, "3m12s"),
+        (1020, "17m"),
+        (18120, "5h2m"),
+        (72000, "20h"),
+        (273600, "3d4h"),
+        (1036800, "12d"),
+    ];
+    for (secs, want) in cases {
+        assert_eq!(age(Some(at(-secs)), t0()), want);
+    }
+    assert_eq!(age(None, t0()), "–");
+}
