@@ -2,4 +2,5 @@
 //! cluster I/O and sends the results back as messages.
 
 pub mod event_loop;
+pub mod status;
 pub mod terminal;
