@@ -187,3 +187,42 @@ impl StopSignals {
         }
     }
 }
+
+/// The console configuration for a demo fleet: one environment per fleet environment, in the
+/// order clusters are listed, each with its clusters' admin contexts; production (`prod*`) is
+/// protected. Written next to the kubeconfig so the user can read and copy it.
+pub fn console_config(file: &FleetFile) -> String {
+    let mut envs: Vec<(&str, Vec<&str>)> = Vec::new();
+    for c in &file.clusters {
+        match envs.iter_mut().find(|(e, _)| *e == c.environment) {
+            Some((_, contexts)) => contexts.push(&c.name),
+            None => envs.push((&c.environment, vec![&c.name])),
+        }
+    }
+    let mut out = format!(
+        "# watchfloor console configuration for the demo fleet {:?}.\n",
+        file.name
+    );
+    for (env, contexts) in envs {
+        let protected = env.starts_with("prod");
+        let contexts: Vec<String> = contexts.iter().map(|c| format!("{c:?}")).collect();
+        out.push_str(&format!(
+            "\n[[environments]]\nname = {env:?}\ncolor = {env:?}\nprotected = {protected}\ncontexts = [{}]\n",
+            contexts.join(", ")
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod console_config_tests {
+    #[test]
+    fn the_seed_fleet_gets_dev_staging_and_a_protected_prod_with_both_regions() {
+        let file = super::fleetfile::resolve("seeds").unwrap();
+        let text = super::console_config(&file);
+        assert!(text.contains(
+            "[[environments]]\nname = \"prod\"\ncolor = \"prod\"\nprotected = true\ncontexts = [\"prod-eastus\", \"prod-westus\"]\n"
+        ), "{text}");
+        assert!(text.contains("name = \"dev\"\ncolor = \"dev\"\nprotected = false\ncontexts = [\"dev\"]"));
+    }
+}
