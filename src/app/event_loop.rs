@@ -6,17 +6,48 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use ratatui::Terminal;
 use ratatui::backend::Backend;
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::{Receiver, UnboundedReceiver};
 
+use crate::kube::KubeMsg;
 use crate::state::{Effect, Msg, State, update};
 use crate::view::{self, Styles};
 
 /// Minimum time between two frames.
 const FRAME_GAP: Duration = Duration::from_millis(33);
 
+/// Messages handled at most between two looks at whether a frame is due.
+const MAX_DRAIN: usize = 256;
+
 /// Carries out effects; the real one talks to clusters, tests record them.
 pub trait Runner {
     fn run(&mut self, effect: Effect);
+}
+
+/// Where messages come from: the clusters (a bounded channel, so a UI that falls behind slows the
+/// watchers instead of piling up batches) and the terminal and clock.
+pub struct Inbox {
+    pub kube: Receiver<KubeMsg>,
+    pub ui: UnboundedReceiver<Msg>,
+}
+
+impl Inbox {
+    /// The next message; None when both sources are gone.
+    async fn recv(&mut self) -> Option<Msg> {
+        tokio::select! {
+            // Keys first: a user pressing q during a flood of changes is not kept waiting.
+            biased;
+            Some(msg) = self.ui.recv() => Some(msg),
+            Some(msg) = self.kube.recv() => Some(Msg::Kube(msg)),
+            else => None,
+        }
+    }
+
+    fn try_recv(&mut self) -> Option<Msg> {
+        self.ui
+            .try_recv()
+            .ok()
+            .or_else(|| self.kube.try_recv().ok().map(Msg::Kube))
+    }
 }
 
 /// Runs until the user quits or every sender is gone. Returns the final state.
@@ -24,7 +55,7 @@ pub async fn run<B: Backend>(
     terminal: &mut Terminal<B>,
     mut state: State,
     styles: &Styles,
-    rx: &mut UnboundedReceiver<Msg>,
+    rx: &mut Inbox,
     runner: &mut impl Runner,
     clock: impl Fn() -> Timestamp,
 ) -> Result<State, B::Error> {
@@ -57,8 +88,12 @@ pub async fn run<B: Backend>(
         if handle(&mut state, msg, runner, &clock) {
             return Ok(state);
         }
-        // Drain what is already queued before drawing: one frame for a burst.
-        while let Ok(msg) = rx.try_recv() {
+        // Drain what is already queued before drawing: one frame for a burst, but a bounded
+        // one, so a flood of changes cannot keep the screen from updating.
+        for _ in 0..MAX_DRAIN {
+            let Some(msg) = rx.try_recv() else {
+                break;
+            };
             if handle(&mut state, msg, runner, &clock) {
                 return Ok(state);
             }
