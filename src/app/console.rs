@@ -1,0 +1,184 @@
+//! Starting the console: settings and fleet layout in, one watcher set per cluster, the input
+//! thread and the clock tick, the terminal guard, and the event loop until the user quits.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ::kube::Client;
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+
+use super::event_loop::{self, Inbox, Runner};
+use super::terminal::TerminalGuard;
+use crate::config::commands::Settings;
+use crate::config::fleet::FleetLayout;
+use crate::config::kubeconfig::LoadedKubeconfig;
+use crate::kube::watch::{ClusterHandle, Clock, spawn_cluster};
+use crate::kube::{KubeMsg, client, detail};
+use crate::state::{EnvState, Level, Msg, State};
+use crate::view::Styles;
+
+/// Room for batches from all clusters; see `kube::watch` for why it is bounded.
+const KUBE_QUEUE: usize = 256;
+
+/// Everything the console needs, read and checked before the terminal is touched.
+pub struct Console {
+    pub settings: Settings,
+    pub layout: FleetLayout,
+    pub kubeconfig: LoadedKubeconfig,
+}
+
+/// Builds the initial state: environments and clusters from the layout, keymap and warnings.
+pub fn initial_state(console: &Console, now: Timestamp) -> State {
+    let envs = console
+        .layout
+        .environments
+        .iter()
+        .map(|e| EnvState {
+            name: e.name.clone(),
+            color: e.color.clone(),
+            protected: e.protected,
+            readonly: e.readonly,
+        })
+        .collect();
+    let clusters = console
+        .layout
+        .clusters
+        .iter()
+        .map(|c| (c.context.clone(), c.env, c.short.clone()))
+        .collect();
+    let mut state = State::new(envs, clusters, console.settings.keymap.clone(), now);
+    state.readonly = console.layout.readonly;
+    state.warnings = console.settings.warnings.clone();
+    state.warnings.extend(console.layout.warnings.iter().cloned());
+    state.warnings.extend(console.kubeconfig.warnings.iter().cloned());
+    state.tz = jiff::tz::TimeZone::system();
+    state
+}
+
+/// Starts one watcher set per cluster. A context that cannot even make a client is reported as
+/// unreachable with its reason, and the others go on.
+pub async fn connect(
+    console: &Console,
+    tx: &mpsc::Sender<KubeMsg>,
+    clock: Clock,
+) -> Vec<Option<ClusterHandle>> {
+    let mut handles = Vec::new();
+    for (id, c) in console.layout.clusters.iter().enumerate() {
+        let namespaces = console.layout.environments[c.env].namespaces.clone();
+        let handle = match client::client_config(&console.kubeconfig.kubeconfig, &c.context).await {
+            Ok(config) => spawn_cluster(id, config, tx.clone(), Arc::clone(&clock), namespaces),
+            Err(e) => Err(e),
+        };
+        match handle {
+            Ok(h) => handles.push(Some(h)),
+            Err(error) => {
+                let now = clock();
+                let state = crate::kube::ConnState::Unreachable {
+                    since: now,
+                    error,
+                    retry_at: now,
+                };
+                let _ = tx.send(KubeMsg::Conn { cluster: id, state, at: now }).await;
+                handles.push(None);
+            }
+        }
+    }
+    handles
+}
+
+/// Carries out effects against the clusters; results come back on the cluster channel.
+pub struct KubeRunner {
+    pub clients: Vec<Option<Client>>,
+    pub tx: mpsc::Sender<KubeMsg>,
+}
+
+impl Runner for KubeRunner {
+    fn run(&mut self, effect: crate::state::Effect) {
+        use crate::state::Effect;
+        match effect {
+            Effect::Quit => {}
+            Effect::FetchDetail { cluster, kind, key } => {
+                let Some(Some(client)) = self.clients.get(cluster).cloned() else {
+                    let err = crate::kube::DetailError {
+                        cluster,
+                        kind,
+                        key,
+                        message: "this cluster has no client (see the clusters view)".into(),
+                    };
+                    let _ = self.tx.try_send(KubeMsg::Detail(Err(err)));
+                    return;
+                };
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let result = detail::fetch_detail(client, cluster, kind, key).await;
+                    let _ = tx.send(KubeMsg::Detail(result)).await;
+                });
+            }
+        }
+    }
+}
+
+fn wall_clock() -> Clock {
+    Arc::new(Timestamp::now)
+}
+
+/// Reads terminal input on its own thread (crossterm's read blocks) and sends it on.
+fn spawn_input(ui: mpsc::UnboundedSender<Msg>) {
+    use ratatui::crossterm::event::{self, Event, KeyEventKind};
+    std::thread::spawn(move || {
+        loop {
+            let msg = match event::read() {
+                Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
+                Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
+                Ok(_) => continue,
+                Err(_) => break,
+            };
+            if ui.send(msg).is_err() {
+                break;
+            }
+        }
+    });
+}
+
+/// Runs the console in this terminal until the user quits. Call inside a tokio runtime.
+pub async fn run(console: Console) -> color_eyre::Result<()> {
+    let clock = wall_clock();
+    let mut state = initial_state(&console, clock());
+    let styles = Styles::new(&console.settings.palette);
+    let (kube_tx, kube_rx) = mpsc::channel(KUBE_QUEUE);
+    let (ui_tx, ui_rx) = mpsc::unbounded_channel();
+    let handles = connect(&console, &kube_tx, Arc::clone(&clock)).await;
+    let mut runner = KubeRunner {
+        clients: handles.iter().map(|h| h.as_ref().map(|h| h.client().clone())).collect(),
+        tx: kube_tx.clone(),
+    };
+    let mut guard = TerminalGuard::enter()?;
+    let size = guard.terminal.size()?;
+    state.size = (size.width, size.height);
+    if !state.warnings.is_empty() {
+        let n = state.warnings.len();
+        state.notify(Level::Warning, format!("{n} configuration warning(s): press ? to read them"), clock());
+    }
+    spawn_input(ui_tx.clone());
+    let tick = ui_tx.clone();
+    let ticker = tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            if tick.send(Msg::Tick).is_err() {
+                break;
+            }
+        }
+    });
+    drop(ui_tx);
+    let mut inbox = Inbox { kube: kube_rx, ui: ui_rx };
+    let result = event_loop::run(&mut guard.terminal, state, &styles, &mut inbox, &mut runner, || clock()).await;
+    ticker.abort();
+    // Restore the terminal before anything else prints, then stop the watchers.
+    drop(guard);
+    drop(handles);
+    result?;
+    Ok(())
+}
