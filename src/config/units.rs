@@ -103,7 +103,7 @@ impl<'de> serde::Deserialize<'de> for PromDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(FromStrVisitor::<PromDuration>::new(
             "a duration such as \"30s\" or \"5m\"",
-            "write durations as strings with a unit, such as \"30s\"",
+            "has no unit; write durations as strings with a unit, such as \"30s\"",
         ))
     }
 }
@@ -175,7 +175,7 @@ impl<'de> serde::Deserialize<'de> for ByteSize {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(FromStrVisitor::<ByteSize>::new(
             "a size such as \"64MiB\"",
-            "write sizes as strings with a unit, such as \"64MiB\"",
+            "has no unit; write sizes as strings with a unit, such as \"64MiB\"",
         ))
     }
 }
@@ -212,13 +212,13 @@ impl<'de> serde::Deserialize<'de> for HttpUrl {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(FromStrVisitor::<HttpUrl>::new(
             "an http:// or https:// URL",
-            "write URLs as strings, such as \"http://prometheus:9090\"",
+            "is not a URL; write URLs as strings, such as \"http://prometheus:9090\"",
         ))
     }
 }
 
 /// Deserializes a string through `FromStr`, with the parse error as the message; a bare number
-/// gets a hint instead of serde's "invalid type".
+/// gets `number_hint` after it instead of serde's "invalid type".
 pub(crate) struct FromStrVisitor<T> {
     expecting: &'static str,
     number_hint: &'static str,
@@ -247,15 +247,15 @@ impl<T: FromStr<Err = String>> Visitor<'_> for FromStrVisitor<T> {
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
-        Err(E::custom(format!("{v} has no unit; {}", self.number_hint)))
+        Err(E::custom(format!("{v} {}", self.number_hint)))
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
-        Err(E::custom(format!("{v} has no unit; {}", self.number_hint)))
+        Err(E::custom(format!("{v} {}", self.number_hint)))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
-        Err(E::custom(format!("{v} has no unit; {}", self.number_hint)))
+        Err(E::custom(format!("{v} {}", self.number_hint)))
     }
 }
 
