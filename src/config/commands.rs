@@ -223,13 +223,13 @@ pub fn paths(opts: &Options<'_>, out: &mut dyn Write) -> io::Result<i32> {
         )?;
     }
     let default = std::env::home_dir().map(|h| h.join(".kube").join("config"));
-    let (files, must_exist) =
+    let (files, origin) =
         kubeconfig::candidate_files(opts.kubeconfig, std::env::var_os("KUBECONFIG"), default);
     for file in files {
-        let missing = if must_exist {
-            "watchfloor will refuse to start"
-        } else {
-            "skipped"
+        let missing = match origin {
+            kubeconfig::Origin::Flag => "watchfloor will refuse to start",
+            kubeconfig::Origin::Env => "skipped, as kubectl does",
+            kubeconfig::Origin::Default => "no contexts",
         };
         writeln!(
             out,

@@ -1,16 +1,15 @@
 //! `config.toml`: environments and UI choices, read and cross-checked. The sections later work
-//! fills (probes, scraping, Prometheus, Alertmanager, rules) live in `sources.rs`.
+//! fills live beside it: probes, scraping and rules in `sources.rs`, Prometheus and Alertmanager
+//! in `endpoints.rs`.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use serde::Deserialize;
 
+use super::endpoints::{AlertmanagerConfig, AlertmanagerFile, PrometheusConfig, PrometheusFile};
 use super::error::{ConfigError, Located, Seg, SourceDoc};
-use super::sources::{
-    AlertmanagerConfig, AlertmanagerFile, ProbesConfig, PrometheusConfig, PrometheusFile,
-    RulesConfig, ScrapingConfig,
-};
+use super::sources::{ProbesConfig, RulesConfig, ScrapingConfig};
 use super::{keymap, theme};
 
 /// Everything `config.toml` says, validated. `Config::default()` is what watchfloor runs with
@@ -128,9 +127,9 @@ pub(crate) fn parse(
     file.scraping.check(&mut check);
     let env_names: Vec<&str> = file.environments.iter().map(|e| e.name.as_str()).collect();
     let prometheus =
-        super::sources::check_prometheus(&mut check, file.prometheus, &env_names, base);
+        super::endpoints::check_prometheus(&mut check, file.prometheus, &env_names, base);
     let alertmanager =
-        super::sources::check_alertmanager(&mut check, file.alertmanager, &env_names, base);
+        super::endpoints::check_alertmanager(&mut check, file.alertmanager, &env_names, base);
     let rules = file.rules.check(&mut check, base);
 
     let Checker {

@@ -285,20 +285,21 @@ pub fn short_names(contexts: &[&str], env: &str) -> Vec<String> {
     // Separator-delimited words as byte ranges; drop the words all contexts share at both ends.
     let words: Vec<Vec<(usize, usize)>> = contexts.iter().map(|c| word_spans(c)).collect();
     let shortest = words.iter().map(Vec::len).min().unwrap_or(0);
-    let same = |at: &dyn Fn(&[(usize, usize)]) -> (usize, usize)| {
-        let (s, e) = at(&words[0]);
-        let first = &contexts[0][s..e];
-        contexts.iter().zip(&words).all(|(c, w)| {
-            let (s, e) = at(w);
-            &c[s..e] == first
-        })
+    // The text of word `k` of context `j`, counted from the front or from the back.
+    let word = |j: usize, k: usize, from_back: bool| {
+        let w = &words[j];
+        let (s, e) = if from_back { w[w.len() - 1 - k] } else { w[k] };
+        &contexts[j][s..e]
+    };
+    let shared = |k: usize, from_back: bool| {
+        (1..contexts.len()).all(|j| word(j, k, from_back) == word(0, k, from_back))
     };
     let mut front = 0;
-    while front + 1 < shortest && same(&|w| w[front]) {
+    while front + 1 < shortest && shared(front, false) {
         front += 1;
     }
     let mut back = 0;
-    while front + back + 1 < shortest && same(&|w| w[w.len() - 1 - back]) {
+    while front + back + 1 < shortest && shared(back, true) {
         back += 1;
     }
     // A bare number (`1` of `us-east-1`) says little: keep the word before it.

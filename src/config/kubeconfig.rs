@@ -21,8 +21,21 @@ pub struct LoadedKubeconfig {
     pub kubeconfig: Kubeconfig,
     /// The files that were read, first (winning) first.
     pub files: Vec<PathBuf>,
-    /// Listed files that do not exist (kubectl skips them silently; we mention them).
+    /// The files looked for, read or not (for messages when none was there).
+    pub searched: Vec<PathBuf>,
+    /// `KUBECONFIG` files that do not exist (kubectl skips them silently; we mention them).
     pub warnings: Vec<String>,
+}
+
+/// Where the list of kubeconfig files came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// `--kubeconfig`: the file must exist.
+    Flag,
+    /// `KUBECONFIG`: missing files are skipped.
+    Env,
+    /// `~/.kube/config`: may be missing (then there are no contexts).
+    Default,
 }
 
 impl LoadedKubeconfig {
@@ -38,7 +51,15 @@ impl LoadedKubeconfig {
     /// The files as a person would list them: `~/.kube/config` or `a:b` (for messages).
     pub fn describe_files(&self) -> String {
         if self.files.is_empty() {
-            return "no kubeconfig file".to_string();
+            let searched: Vec<String> = self
+                .searched
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect();
+            return match searched.len() {
+                0 => "no kubeconfig file: no home directory and KUBECONFIG is empty".to_string(),
+                _ => format!("{} not found", searched.join(", ")),
+            };
         }
         self.files
             .iter()
@@ -55,14 +76,14 @@ pub fn load(explicit: Option<&Path>) -> Result<LoadedKubeconfig, ConfigError> {
     load_with(explicit, std::env::var_os("KUBECONFIG"), default)
 }
 
-/// The files kubectl would read, in precedence order, with whether they must exist.
+/// The files kubectl would read, in precedence order, and where that list came from.
 pub fn candidate_files(
     explicit: Option<&Path>,
     env: Option<OsString>,
     default: Option<PathBuf>,
-) -> (Vec<PathBuf>, bool) {
+) -> (Vec<PathBuf>, Origin) {
     if let Some(path) = explicit {
-        return (vec![path.to_path_buf()], true);
+        return (vec![path.to_path_buf()], Origin::Flag);
     }
     let mut files: Vec<PathBuf> = Vec::new();
     if let Some(value) = env {
@@ -74,8 +95,9 @@ pub fn candidate_files(
     }
     if files.is_empty() {
         files.extend(default);
+        return (files, Origin::Default);
     }
-    (files, false)
+    (files, Origin::Env)
 }
 
 /// As `load`, with the environment and home directory given (for tests).
@@ -84,11 +106,14 @@ pub fn load_with(
     env: Option<OsString>,
     default: Option<PathBuf>,
 ) -> Result<LoadedKubeconfig, ConfigError> {
-    let (candidates, must_exist) = candidate_files(explicit, env, default);
-    let mut loaded = LoadedKubeconfig::default();
+    let (candidates, origin) = candidate_files(explicit, env, default);
+    let mut loaded = LoadedKubeconfig {
+        searched: candidates.clone(),
+        ..LoadedKubeconfig::default()
+    };
     let mut missing = Vec::new();
     for path in candidates {
-        if !must_exist && !path.exists() {
+        if origin != Origin::Flag && !path.exists() {
             missing.push(path);
             continue;
         }
@@ -105,7 +130,7 @@ pub fn load_with(
             .map_err(|e| read_error(&path, e))?;
         loaded.files.push(path);
     }
-    if !missing.is_empty() {
+    if origin == Origin::Env && !missing.is_empty() {
         let list: Vec<String> = missing.iter().map(|p| p.display().to_string()).collect();
         loaded.warnings.push(format!(
             "kubeconfig {} not found (skipped, as kubectl does)",
@@ -210,8 +235,14 @@ mod tests {
         let loaded = load_with(None, Some(OsString::new()), Some(missing.clone())).unwrap();
         assert!(loaded.kubeconfig.contexts.is_empty());
         assert!(loaded.files.is_empty());
-        let (files, must) = candidate_files(None, Some(OsString::from("")), Some(missing.clone()));
-        assert_eq!((files, must), (vec![missing], false));
+        assert!(loaded.warnings.is_empty(), "kubectl says nothing either");
+        assert_eq!(
+            loaded.describe_files(),
+            format!("{} not found", missing.display())
+        );
+        let (files, origin) =
+            candidate_files(None, Some(OsString::from("")), Some(missing.clone()));
+        assert_eq!((files, origin), (vec![missing], Origin::Default));
     }
 
     #[test]

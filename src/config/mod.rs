@@ -3,6 +3,7 @@
 
 pub mod color;
 pub mod commands;
+pub mod endpoints;
 pub mod error;
 mod file;
 pub mod fleet;

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::sources::{Auth, PrometheusCompat, SecretSource};
+use super::endpoints::{Auth, PrometheusCompat, SecretSource};
 use super::*;
 
 /// Writes `text` as `config.toml` in a fresh directory and loads it.

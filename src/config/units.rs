@@ -165,7 +165,7 @@ impl fmt::Display for ByteSize {
         let (name, unit) = binary
             .iter()
             .rev()
-            .find(|(_, unit)| self.0 >= *unit && self.0 % unit == 0)
+            .find(|(_, unit)| self.0 >= *unit && self.0.is_multiple_of(*unit))
             .unwrap_or(&("B", 1));
         write!(f, "{}{name}", self.0 / unit)
     }

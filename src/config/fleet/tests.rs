@@ -20,6 +20,7 @@ fn kube(contexts: &[&str], current: Option<&str>) -> LoadedKubeconfig {
     LoadedKubeconfig {
         kubeconfig: Kubeconfig::from_yaml(&yaml).unwrap(),
         files: vec![PathBuf::from("/home/me/.kube/config")],
+        searched: vec![PathBuf::from("/home/me/.kube/config")],
         warnings: Vec::new(),
     }
 }

@@ -162,6 +162,7 @@ fn overlay(doc: &SourceDoc<'_>, map: &mut Keymap) -> Vec<String> {
                 continue;
             }
         };
+        let listed = items.len();
         let mut keys = Vec::new();
         for (item, path) in items {
             let DeValue::String(text) = item else {
@@ -182,7 +183,10 @@ fn overlay(doc: &SourceDoc<'_>, map: &mut Keymap) -> Vec<String> {
                 Ok(key) => keys.push((key, path)),
             }
         }
-        written.push(Written { action, keys });
+        // Only `[]` unbinds: a line whose every key was refused keeps the action's old keys.
+        if listed == 0 || !keys.is_empty() {
+            written.push(Written { action, keys });
+        }
     }
 
     // Later lines win, as the file reads top to bottom; say which line lost.

@@ -68,10 +68,9 @@ impl Keymap {
     pub fn bind(&mut self, key: KeyChord, action: Action) {
         if let Some(old) = self.by_key.insert(key, action)
             && old != action
+            && let Some(keys) = self.by_action.get_mut(&old)
         {
-            if let Some(keys) = self.by_action.get_mut(&old) {
-                keys.retain(|k| *k != key);
-            }
+            keys.retain(|k| *k != key);
         }
         let keys = self.by_action.entry(action).or_default();
         if !keys.contains(&key) {

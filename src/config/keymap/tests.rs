@@ -206,6 +206,12 @@ up = 5
         "a bad entry leaves the default"
     );
     assert_eq!(map.action_for(key("ctrl-a")), None);
+    let (map, _) = user("[keys]\nrestart = [\"hyper-r\", \"ctrl-a\"]\n");
+    assert_eq!(
+        map.keys(Action::Restart),
+        [key("r")],
+        "no usable key: the old ones stay"
+    );
 }
 
 #[test]
