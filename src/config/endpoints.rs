@@ -40,7 +40,7 @@ impl SecretSource {
     pub fn read(&self) -> Result<Secret, String> {
         let value = match self {
             SecretSource::File(path) => std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+                .map_err(|e| super::ConfigError::read(path, e).to_string())?,
             SecretSource::Env(var) => {
                 std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?
             }
@@ -268,7 +268,10 @@ fn check_auth(c: &mut Checker<'_>, section: &str, i: usize, f: AuthFile, base: &
         };
         // Checked now so that `config check` says it; read again at each use.
         if let Err(why) = source.read() {
-            c.warn(&at, format!("{why}; requests will fail until it is"));
+            c.warn(
+                &at,
+                format!("{why}; requests to this server will fail until that is fixed"),
+            );
         }
         Some(source)
     };

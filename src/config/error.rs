@@ -142,9 +142,7 @@ impl<'a> SourceDoc<'a> {
 
     /// Deserializes the document into `T`; a type error names the key it is about.
     pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T, ConfigError> {
-        let mut owned = self.root.clone();
-        owned.get_mut().make_owned();
-        T::deserialize(toml::de::Deserializer::from(owned)).map_err(|e| {
+        T::deserialize(toml::de::Deserializer::from(self.root.clone())).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
             let mut path = self.path_at(span.start);
             let unknown = e.message().starts_with("unknown field");
@@ -160,8 +158,8 @@ impl<'a> SourceDoc<'a> {
         })
     }
 
-    /// A problem at `path` (its value, or the key itself when `at_key`), for checks made after
-    /// parsing. Falls back to the nearest enclosing key that exists in the file.
+    /// A problem with the value at `path`, for checks made after parsing. Placed at the deepest
+    /// part of `path` that is in the file (a missing key: its table).
     pub fn at(&self, path: &[Seg], message: &str) -> Located {
         let span = self.span_of(path).unwrap_or(0..0);
         self.problem(span, path, message)

@@ -97,7 +97,7 @@ pub fn resolve(
         .iter()
         .flat_map(|e| e.contexts.iter().map(String::as_str))
         .collect();
-    let mut env_names: Vec<&str> = config
+    let config_names: Vec<&str> = config
         .environments
         .iter()
         .map(|e| e.name.as_str())
@@ -111,20 +111,23 @@ pub fn resolve(
         }
     }
     // Contexts in no environment are environments of their own, named after the context.
-    let lone: Vec<&str> = known
+    let lone: Vec<(&str, String)> = known
         .iter()
         .copied()
         .filter(|c| !configured.contains(c))
+        .map(|c| {
+            if config_names.contains(&c) {
+                warnings.push(format!(
+                    "context {c} is in no environment but has the name of one; it is shown as environment \"{c} (context)\""
+                ));
+                (c, format!("{c} (context)"))
+            } else {
+                (c, c.to_string())
+            }
+        })
         .collect();
-    for &c in &lone {
-        if env_names.contains(&c) {
-            warnings.push(format!(
-                "context {c} is in no environment but has the name of one; --env {c} means the environment"
-            ));
-        } else {
-            env_names.push(c);
-        }
-    }
+    let mut env_names = config_names.clone();
+    env_names.extend(lone.iter().map(|(_, name)| name.as_str()));
     for e in &sel.environments {
         if !env_names.contains(&e.as_str()) {
             return Err(ConfigError::Invalid(format!(
@@ -151,7 +154,7 @@ pub fn resolve(
             .filter(|c| known.contains(c))
             .collect();
         if !sel.environments.is_empty() {
-            all.extend(lone.iter().copied());
+            all.extend(lone.iter().map(|(c, _)| *c));
         }
         all
     } else {
@@ -193,12 +196,17 @@ pub fn resolve(
             .collect();
         push_env(&mut layout, env_layout(env), &members);
     }
-    for &c in chosen.iter().filter(|c| lone.contains(c) && wanted(c)) {
-        let env = EnvLayout {
-            name: c.to_string(),
-            ..EnvLayout::default()
+    for &c in &chosen {
+        let Some((_, name)) = lone.iter().find(|(l, _)| *l == c) else {
+            continue;
         };
-        push_env(&mut layout, env, &[c]);
+        if wanted(name) {
+            let env = EnvLayout {
+                name: name.clone(),
+                ..EnvLayout::default()
+            };
+            push_env(&mut layout, env, &[c]);
+        }
     }
     if layout.clusters.is_empty() {
         let picked = !sel.contexts.is_empty() || sel.all_contexts;

@@ -155,8 +155,8 @@ fn a_full_file_reads_into_values() {
     assert_eq!(
         w,
         [
-            "config.toml:40:20: prometheus[0].bearer_token_env: environment variable WATCHFLOOR_TEST_UNSET_TOKEN is not set; requests will fail until it is",
-            "config.toml:46:53: alertmanager[0].basic_auth.password_file: cannot read secrets/am-password: No such file or directory (os error 2); requests will fail until it is",
+            "config.toml:40:20: prometheus[0].bearer_token_env: environment variable WATCHFLOOR_TEST_UNSET_TOKEN is not set; requests to this server will fail until that is fixed",
+            "config.toml:46:53: alertmanager[0].basic_auth.password_file: secrets/am-password: no such file; requests to this server will fail until that is fixed",
             "config.toml:49:25: rules.files[1]: /etc/prometheus/alerts.yml does not exist (yet)",
         ]
     );
@@ -392,4 +392,15 @@ fn paths_follow_the_platform() {
     assert_eq!(expand_home("/a/b"), PathBuf::from("/a/b"));
     assert!(!expand_home("~/a").starts_with("~"));
     assert_eq!(expand_home("a~/b"), Path::new("a~/b"));
+}
+
+#[test]
+fn the_documented_example_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, include_str!("../../docs/config.example.toml")).unwrap();
+    let loaded = load(Some(&path)).unwrap();
+    assert_eq!(loaded.config.environments.len(), 3);
+    // Only the unset secret variables are mentioned.
+    assert_eq!(loaded.warnings.len(), 2, "{:?}", loaded.warnings);
 }

@@ -247,6 +247,27 @@ fn problems_say_what_to_do() {
 }
 
 #[test]
+fn a_lone_context_named_like_an_environment_is_told_apart() {
+    let mut cfg = Config::default();
+    cfg.environments.push(env("dev", &["dev-1", "dev-2"]));
+    let all = Selection {
+        all_contexts: true,
+        ..sel()
+    };
+    let layout = resolve(&cfg, &kube(&["dev-1", "dev-2", "dev"], None), &all).unwrap();
+    assert_eq!(
+        summary(&layout),
+        ["dev/dev-1=1", "dev/dev-2=2", "dev (context)/dev=dev"]
+    );
+    assert_eq!(
+        layout.warnings,
+        [
+            "context dev is in no environment but has the name of one; it is shown as environment \"dev (context)\""
+        ]
+    );
+}
+
+#[test]
 fn short_names_tell_an_environments_clusters_apart() {
     let s = |cs: &[&str], env: &str| short_names(cs, env);
     assert_eq!(
