@@ -8,14 +8,85 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "watchfloor", version, about)]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Flags that apply to the console and to every subcommand that reads configuration.
+#[derive(Clone, Debug, Default, Args)]
+pub struct GlobalArgs {
+    /// Read this kubeconfig only (instead of $KUBECONFIG's files or ~/.kube/config).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Watch this context (repeat for several). Default: the config file's environments, or
+    /// the kubeconfig's current context when there are none.
+    #[arg(long = "context", global = true, value_name = "NAME")]
+    pub contexts: Vec<String>,
+    /// Watch every context in the kubeconfig.
+    #[arg(long, global = true, conflicts_with = "contexts")]
+    pub all_contexts: bool,
+    /// Read this config file instead of the default one (see `watchfloor config paths`).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Only these environments (repeat for several).
+    #[arg(long = "env", global = true, value_name = "NAME")]
+    pub envs: Vec<String>,
+    /// Refuse every change to a cluster (scale, restart, rollback) this session.
+    #[arg(long, global = true)]
+    pub readonly: bool,
+    /// No colours (as does a non-empty NO_COLOR variable): the mono theme.
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Theme: default, light, high-contrast, mono, or a theme file.
+    #[arg(long, global = true, value_name = "NAME|FILE")]
+    pub theme: Option<String>,
+    /// Keymap: default, emacs, or a keymap file that changes some keys of the default.
+    #[arg(long, global = true, value_name = "NAME|FILE")]
+    pub keymap: Option<String>,
+}
+
+impl GlobalArgs {
+    /// The clusters asked for.
+    pub fn selection(&self) -> crate::config::fleet::Selection {
+        crate::config::fleet::Selection {
+            contexts: self.contexts.clone(),
+            all_contexts: self.all_contexts,
+            environments: self.envs.clone(),
+            readonly: self.readonly,
+        }
+    }
+
+    /// What configuration loading needs from the flags (and `NO_COLOR`).
+    pub fn config_options(&self) -> crate::config::commands::Options<'_> {
+        crate::config::commands::Options {
+            config: self.config.as_deref(),
+            theme: self.theme.as_deref(),
+            keymap: self.keymap.as_deref(),
+            no_color: self.no_color || crate::config::theme::no_color_from_env(),
+            kubeconfig: self.kubeconfig.as_deref(),
+            selection: self.selection(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the built-in simulated fleet: Kubernetes API servers on 127.0.0.1 with a kubeconfig.
     Demo(DemoArgs),
+    /// Check the config, keymap and theme files, or show where they are.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Read the config file, keymap and theme (and the kubeconfig) and report every problem:
+    /// exit status 0 when watchfloor can start with them, 2 when something must be fixed.
+    Check,
+    /// Show the config file, state (audit log) and data directories, and the kubeconfig files.
+    Paths,
 }
 
 #[derive(Debug, Args)]
@@ -82,6 +153,43 @@ mod tests {
         assert_eq!(d.fleet, "seeds");
         assert_eq!(d.scenario, None);
         assert!(Cli::try_parse_from(["watchfloor", "demo", "--speed", "0"]).is_err());
+
+        let cli = Cli::try_parse_from([
+            "watchfloor",
+            "config",
+            "check",
+            "--context",
+            "prod-eastus",
+            "--context=prod-westus",
+            "--env",
+            "prod",
+            "--readonly",
+            "--no-color",
+            "--theme",
+            "light",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Config(ConfigCommand::Check))
+        ));
+        let sel = cli.global.selection();
+        assert_eq!(sel.contexts, ["prod-eastus", "prod-westus"]);
+        assert_eq!(sel.environments, ["prod"]);
+        assert!(sel.readonly && !sel.all_contexts);
+        assert!(cli.global.no_color);
+        assert_eq!(cli.global.theme.as_deref(), Some("light"));
+        // Global flags go before the subcommand too.
+        let cli =
+            Cli::try_parse_from(["watchfloor", "--config", "/c.toml", "config", "paths"]).unwrap();
+        assert_eq!(
+            cli.global.config.as_deref(),
+            Some(std::path::Path::new("/c.toml"))
+        );
+        assert!(
+            Cli::try_parse_from(["watchfloor", "--context", "a", "--all-contexts"]).is_err(),
+            "--context and --all-contexts contradict each other"
+        );
         assert!(Cli::try_parse_from(["watchfloor", "demo", "--speed", "fast"]).is_err());
     }
 }

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use color_eyre::eyre::{Result, bail};
-use watchfloor::cli::{Cli, Command};
+use watchfloor::cli::{Cli, Command, ConfigCommand};
 use watchfloor::sim::{demo, fleet::FleetOptions};
 
 // glibc's per-thread arenas left the 10,000-pod demo at 1.7x its live heap; mimalloc keeps
@@ -45,6 +45,17 @@ fn main() -> Result<()> {
             };
             runtime.block_on(demo::run_headless(spec, file, scenario))?;
             Ok(())
+        }
+        Some(Command::Config(command)) => {
+            let opts = cli.global.config_options();
+            let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+            let status = match command {
+                ConfigCommand::Check => {
+                    watchfloor::config::commands::check(&opts, &mut out, &mut err)?
+                }
+                ConfigCommand::Paths => watchfloor::config::commands::paths(&opts, &mut out)?,
+            };
+            std::process::exit(status);
         }
         None => bail!(
             "the console is not built yet; run `watchfloor demo --headless` to start the simulated fleet"

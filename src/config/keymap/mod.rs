@@ -7,6 +7,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::action::Action;
 
+mod file;
+pub use file::{RESERVED, SHIPPED, load, shipped};
+
 /// One key with its modifiers, as written in keymap files: `j`, `G`, `ctrl-r`, `shift-tab`,
 /// `enter`, `esc`, `f5`, `space`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -21,10 +24,16 @@ impl KeyChord {
     pub fn from_event(ev: &KeyEvent) -> Self {
         let mut mods =
             ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
-        if let KeyCode::Char(_) = ev.code {
-            mods.remove(KeyModifiers::SHIFT);
-        }
         let code = match ev.code {
+            KeyCode::Char(c) => {
+                mods.remove(KeyModifiers::SHIFT);
+                // Terminals send the same byte for ctrl-g and ctrl-G.
+                if mods.contains(KeyModifiers::CONTROL) {
+                    KeyCode::Char(c.to_ascii_lowercase())
+                } else {
+                    KeyCode::Char(c)
+                }
+            }
             KeyCode::BackTab => {
                 mods.insert(KeyModifiers::SHIFT);
                 KeyCode::Tab
@@ -57,10 +66,11 @@ impl Keymap {
 
     /// Binds `key` to `action`, taking it from whatever had it before.
     pub fn bind(&mut self, key: KeyChord, action: Action) {
-        if let Some(old) = self.by_key.insert(key, action) {
-            if let Some(keys) = self.by_action.get_mut(&old) {
-                keys.retain(|k| *k != key);
-            }
+        if let Some(old) = self.by_key.insert(key, action)
+            && old != action
+            && let Some(keys) = self.by_action.get_mut(&old)
+        {
+            keys.retain(|k| *k != key);
         }
         let keys = self.by_action.entry(action).or_default();
         if !keys.contains(&key) {
@@ -159,16 +169,16 @@ impl std::str::FromStr for KeyChord {
         let mut chars = rest.chars();
         let code = match (chars.next(), chars.next()) {
             (Some(c), None) => {
-                if mods.contains(KeyModifiers::CONTROL) || mods.contains(KeyModifiers::ALT) {
+                // Printable keys carry shift in the character (`shift-g` is `G`, `alt-G` is
+                // not `alt-g`), except with ctrl, where terminals cannot tell the case apart.
+                let shifted = mods.contains(KeyModifiers::SHIFT);
+                mods.remove(KeyModifiers::SHIFT);
+                if mods.contains(KeyModifiers::CONTROL) {
                     KeyCode::Char(c.to_ascii_lowercase())
+                } else if shifted {
+                    KeyCode::Char(c.to_ascii_uppercase())
                 } else {
-                    // `shift-g` is `G`: printable keys carry the shift in the character.
-                    if mods.contains(KeyModifiers::SHIFT) {
-                        mods.remove(KeyModifiers::SHIFT);
-                        KeyCode::Char(c.to_ascii_uppercase())
-                    } else {
-                        KeyCode::Char(c)
-                    }
+                    KeyCode::Char(c)
                 }
             }
             (None, _) => return Err(format!("{s:?} is not a key (it is empty)")),
@@ -207,3 +217,6 @@ impl std::str::FromStr for KeyChord {
         Ok(Self { code, mods })
     }
 }
+
+#[cfg(test)]
+mod tests;
