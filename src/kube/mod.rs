@@ -1,12 +1,15 @@
 //! Cluster I/O: one client per kubeconfig context, watchers that turn objects into compact rows,
 //! connection state, and the fetches the detail view makes. Results reach the UI as `KubeMsg`s.
 
+pub mod convert;
+pub mod probes;
 pub mod rows;
 
 use std::time::Duration;
 
 use jiff::Timestamp;
 
+pub use probes::probes;
 pub use rows::{Change, Kind, ObjKey, Row};
 
 /// Index of a cluster in the fleet (the order of the contexts chosen at start-up).
