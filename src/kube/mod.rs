@@ -1,7 +1,10 @@
 //! Cluster I/O: one client per kubeconfig context, watchers that turn objects into compact rows,
 //! connection state, and the fetches the detail view makes. Results reach the UI as `KubeMsg`s.
 
+pub mod batch;
+pub mod conn;
 pub mod convert;
+pub mod error;
 pub mod probes;
 pub mod rows;
 
