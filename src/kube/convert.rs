@@ -1,6 +1,7 @@
 //! Pure conversions from Kubernetes objects (k8s-openapi types, as the API returns them) to the
 //! compact rows the console keeps. No I/O and no clock of their own; every field may be missing.
 
+mod container;
 mod pod;
 #[cfg(test)]
 mod tests;
@@ -14,7 +15,8 @@ use k8s_openapi::api::core::v1::{Event, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-pub use pod::{pod_row, probe_spec};
+pub use container::probe_spec;
+pub use pod::pod_row;
 
 use super::rows::{EventRow, HpaRow, ObjKey, ReplicaSetRow, WorkloadRow};
 
