@@ -1,13 +1,26 @@
 //! Cluster I/O: one client per kubeconfig context, watchers that turn objects into compact rows,
 //! connection state, and the fetches the detail view makes. Results reach the UI as `KubeMsg`s.
 
+pub mod batch;
+pub mod client;
+pub mod conn;
+pub mod convert;
+pub mod detail;
+pub mod error;
+pub mod probes;
 pub mod rows;
+mod supervisor;
+pub mod watch;
 
 use std::time::Duration;
 
 use jiff::Timestamp;
 
+pub use client::client_config;
+pub use detail::fetch_detail;
+pub use probes::probes;
 pub use rows::{Change, Kind, ObjKey, Row};
+pub use watch::{Clock, ClusterHandle, spawn_cluster};
 
 /// Index of a cluster in the fleet (the order of the contexts chosen at start-up).
 pub type ClusterId = usize;
