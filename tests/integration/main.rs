@@ -4,6 +4,7 @@ mod support;
 
 mod apps;
 mod bad_input;
+mod console_kube;
 mod demo_cli;
 mod faults;
 mod kube_client;
