@@ -78,6 +78,26 @@ pub enum Command {
     /// Check the config, keymap and theme files, or show where they are.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print the fleet's health once and exit: 0 healthy, 1 degraded, 2 a cluster unreachable or
+    /// bad input. Waits for every cluster's first sync, or the timeout.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// `table` for people, `json` for scripts (schema in the README).
+    #[arg(long, value_enum, default_value = "table")]
+    pub output: StatusOutput,
+    /// Seconds to wait for the clusters' first sync; clusters not synced by then count as
+    /// unreachable.
+    #[arg(long, default_value_t = 30, value_name = "S")]
+    pub timeout: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusOutput {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,64 +1,126 @@
 //! The `watchfloor` binary: parse the command line, install error reporting, dispatch.
 
+use std::path::Path;
+use std::sync::Arc;
+
 use clap::Parser;
-use color_eyre::eyre::{Result, bail};
-use watchfloor::cli::{Cli, Command, ConfigCommand};
-use watchfloor::sim::{demo, fleet::FleetOptions};
+use color_eyre::eyre::Result;
+use watchfloor::app::console::{self, Console};
+use watchfloor::app::status;
+use watchfloor::cli::{Cli, Command, ConfigCommand, DemoArgs, GlobalArgs, StatusOutput};
+use watchfloor::config::{self, commands::Options, theme::ColorDepth};
+use watchfloor::sim::{demo, fleet::FleetOptions, timeline};
 
 // glibc's per-thread arenas left the 10,000-pod demo at 1.7x its live heap; mimalloc keeps
 // resident memory close to what is actually in use (see the README's benchmark table).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Bad input (config, kubeconfig, fleet file): the message, no backtrace, exit status 2.
+fn fail(what: &str, e: impl std::fmt::Display) -> ! {
+    eprintln!("watchfloor{what}: {e}");
+    std::process::exit(2);
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+/// Reads config, keymap, theme and kubeconfig and resolves the fleet, before any network call.
+fn console_setup(opts: &Options<'_>) -> Console {
+    let settings = config::commands::load_settings(opts, ColorDepth::detect())
+        .unwrap_or_else(|e| fail("", e));
+    let kubeconfig =
+        config::kubeconfig::load(opts.kubeconfig).unwrap_or_else(|e| fail("", e));
+    let layout = config::fleet::resolve(&settings.loaded.config, &kubeconfig, &opts.selection)
+        .unwrap_or_else(|e| fail("", e));
+    if layout.clusters.is_empty() {
+        fail("", "no cluster to watch: the kubeconfig has no current context; pass --context NAME or --all-contexts, or try `watchfloor demo`");
+    }
+    Console {
+        settings,
+        layout,
+        kubeconfig,
+    }
+}
+
 fn main() -> Result<()> {
     color_eyre::install()?;
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Demo(args)) => {
-            if !args.headless {
-                eprintln!(
-                    "watchfloor: the console is not built yet (it lands with the console issue); \
-                     serving the demo fleet headless instead. Point kubectl at the kubeconfig below."
-                );
-            }
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
-            let spec = demo::DemoSpec {
-                fleet: args.fleet,
-                scenario: args.scenario,
-                options: FleetOptions {
-                    seed: args.seed,
-                    speed: args.speed,
-                    extra_pods: args.pods,
-                    manual_start: None,
-                },
-                kubeconfig_out: args.kubeconfig_out,
-            };
-            // A bad fleet file is the user's to fix: say what is wrong, without a backtrace.
-            let (file, scenario) = match demo::prepare(&spec) {
-                Ok(prepared) => prepared,
-                Err(e) => {
-                    eprintln!("watchfloor demo: {e}");
-                    std::process::exit(2);
-                }
-            };
-            runtime.block_on(demo::run_headless(spec, file, scenario))?;
-            Ok(())
-        }
+        Some(Command::Demo(args)) => demo_command(args, &cli.global),
         Some(Command::Config(command)) => {
             let opts = cli.global.config_options();
             let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
             let status = match command {
-                ConfigCommand::Check => {
-                    watchfloor::config::commands::check(&opts, &mut out, &mut err)?
-                }
-                ConfigCommand::Paths => watchfloor::config::commands::paths(&opts, &mut out)?,
+                ConfigCommand::Check => config::commands::check(&opts, &mut out, &mut err)?,
+                ConfigCommand::Paths => config::commands::paths(&opts, &mut out)?,
             };
             std::process::exit(status);
         }
-        None => bail!(
-            "the console is not built yet; run `watchfloor demo --headless` to start the simulated fleet"
-        ),
+        Some(Command::Status(args)) => {
+            let setup = console_setup(&cli.global.config_options());
+            let timeout = std::time::Duration::from_secs(args.timeout);
+            let report = runtime()?.block_on(status::collect(&setup, timeout));
+            match args.output {
+                StatusOutput::Table => print!("{}", report.table()),
+                StatusOutput::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+            }
+            std::process::exit(report.exit_code());
+        }
+        None => {
+            let setup = console_setup(&cli.global.config_options());
+            runtime()?.block_on(console::run(setup))
+        }
     }
+}
+
+fn demo_command(args: DemoArgs, global: &GlobalArgs) -> Result<()> {
+    let spec = demo::DemoSpec {
+        fleet: args.fleet,
+        scenario: args.scenario,
+        options: FleetOptions {
+            seed: args.seed,
+            speed: args.speed,
+            extra_pods: args.pods,
+            manual_start: None,
+        },
+        kubeconfig_out: args.kubeconfig_out,
+    };
+    // A bad fleet file is the user's to fix: say what is wrong, without a backtrace.
+    let (file, scenario) = demo::prepare(&spec).unwrap_or_else(|e| fail(" demo", e));
+    let runtime = runtime()?;
+    if args.headless {
+        runtime.block_on(demo::run_headless(spec, file, scenario))?;
+        return Ok(());
+    }
+    runtime.block_on(async {
+        let fleet = Arc::new(
+            watchfloor::sim::fleet::start(&file, &spec.options)
+                .await
+                .unwrap_or_else(|e| fail(" demo", e)),
+        );
+        // Our own files (the kubeconfig holds tokens) live in a private directory removed on exit.
+        let own = demo::default_kubeconfig_path();
+        let dir = own.parent().map(Path::to_path_buf).unwrap_or_default();
+        let kubeconfig = spec.kubeconfig_out.clone().unwrap_or(own);
+        demo::write_kubeconfig(&fleet, &kubeconfig).unwrap_or_else(|e| fail(" demo", e));
+        std::fs::create_dir_all(&dir)?;
+        let config_path = dir.join("config.toml");
+        std::fs::write(&config_path, demo::console_config(&file))?;
+        // The scenario plays while the console runs; what it does shows through the API only.
+        let player = tokio::spawn(timeline::play(Arc::clone(&fleet), scenario, |_, _| {}));
+        let mut opts = global.config_options();
+        opts.config = Some(Path::new(&config_path));
+        opts.kubeconfig = Some(Path::new(&kubeconfig));
+        let setup = console_setup(&opts);
+        let result = console::run(setup).await;
+        player.abort();
+        drop(fleet);
+        let _ = std::fs::remove_dir_all(&dir);
+        result
+    })
 }

@@ -180,6 +180,32 @@ impl Report {
     }
 }
 
+/// Connects to every cluster, waits until each has listed everything once (or `timeout`), and
+/// reports. Clusters still connecting at the deadline are reported as such (exit code 2).
+pub async fn collect(console: &super::console::Console, timeout: std::time::Duration) -> Report {
+    let clock: crate::kube::watch::Clock = std::sync::Arc::new(Timestamp::now);
+    let mut state = super::console::initial_state(console, clock());
+    let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+    let handles = super::console::connect(console, &tx, std::sync::Arc::clone(&clock)).await;
+    drop(tx);
+    let deadline = tokio::time::Instant::now() + timeout;
+    let settled = |s: &State| {
+        s.clusters
+            .iter()
+            .all(|c| c.loaded() || matches!(c.conn, ConnState::Unreachable { .. } | ConnState::Degraded { .. }))
+    };
+    while !settled(&state) {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(msg)) => {
+                crate::state::update(&mut state, crate::state::Msg::Kube(msg), clock());
+            }
+            _ => break,
+        }
+    }
+    drop(handles);
+    report(&state, clock())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

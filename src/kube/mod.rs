@@ -3,7 +3,7 @@
 
 pub mod batch;
 pub mod client;
-pub mod conn;
+mod conn;
 pub mod convert;
 pub mod detail;
 pub mod error;

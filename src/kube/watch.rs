@@ -78,6 +78,9 @@ pub fn spawn_cluster(
     let client = client(config)?;
     let (reports, rx) = mpsc::channel(REPORTS);
     let mut tasks = JoinSet::new();
+    let mut namespaces = namespaces;
+    namespaces.sort();
+    namespaces.dedup();
     let scopes: Vec<Option<String>> = if namespaces.is_empty() {
         vec![None]
     } else {

@@ -49,7 +49,18 @@ pub fn draw(
     let columns = state.columns();
     let ncols = columns.len().max(1);
     let inner = usize::from(area.width.saturating_sub(2));
-    let name_width = (inner / (ncols + 2)).clamp(16, 34);
+    // The name column is as wide as the longest name, up to 40% of the width; cells share the rest.
+    let longest = screen
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Workload(k) => Some(k.namespace.len() + 1 + k.name.len()),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let name_width = longest.min(inner * 2 / 5).max(12);
     let cell_width = (inner.saturating_sub(name_width + 1) / ncols)
         .saturating_sub(1)
         .max(6);

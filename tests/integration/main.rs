@@ -5,6 +5,8 @@ mod support;
 mod apps;
 mod bad_input;
 mod config_cli;
+mod console_kube;
+mod console_tmux;
 mod demo_cli;
 mod faults;
 mod kube_client;
