@@ -31,14 +31,16 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// Reads config, keymap, theme and kubeconfig and resolves the fleet, before any network call.
 fn console_setup(opts: &Options<'_>) -> Console {
-    let settings = config::commands::load_settings(opts, ColorDepth::detect())
-        .unwrap_or_else(|e| fail("", e));
-    let kubeconfig =
-        config::kubeconfig::load(opts.kubeconfig).unwrap_or_else(|e| fail("", e));
+    let settings =
+        config::commands::load_settings(opts, ColorDepth::detect()).unwrap_or_else(|e| fail("", e));
+    let kubeconfig = config::kubeconfig::load(opts.kubeconfig).unwrap_or_else(|e| fail("", e));
     let layout = config::fleet::resolve(&settings.loaded.config, &kubeconfig, &opts.selection)
         .unwrap_or_else(|e| fail("", e));
     if layout.clusters.is_empty() {
-        fail("", "no cluster to watch: the kubeconfig has no current context; pass --context NAME or --all-contexts, or try `watchfloor demo`");
+        fail(
+            "",
+            "no cluster to watch: the kubeconfig has no current context; pass --context NAME or --all-contexts, or try `watchfloor demo`",
+        );
     }
     Console {
         settings,

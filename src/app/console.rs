@@ -13,7 +13,7 @@ use super::terminal::TerminalGuard;
 use crate::config::commands::Settings;
 use crate::config::fleet::FleetLayout;
 use crate::config::kubeconfig::LoadedKubeconfig;
-use crate::kube::watch::{ClusterHandle, Clock, spawn_cluster};
+use crate::kube::watch::{Clock, ClusterHandle, spawn_cluster};
 use crate::kube::{KubeMsg, client, detail};
 use crate::state::{EnvState, Level, Msg, State};
 use crate::view::Styles;
@@ -50,8 +50,12 @@ pub fn initial_state(console: &Console, now: Timestamp) -> State {
     let mut state = State::new(envs, clusters, console.settings.keymap.clone(), now);
     state.readonly = console.layout.readonly;
     state.warnings = console.settings.warnings.clone();
-    state.warnings.extend(console.layout.warnings.iter().cloned());
-    state.warnings.extend(console.kubeconfig.warnings.iter().cloned());
+    state
+        .warnings
+        .extend(console.layout.warnings.iter().cloned());
+    state
+        .warnings
+        .extend(console.kubeconfig.warnings.iter().cloned());
     state.tz = jiff::tz::TimeZone::system();
     state
 }
@@ -79,7 +83,13 @@ pub async fn connect(
                     error,
                     retry_at: now,
                 };
-                let _ = tx.send(KubeMsg::Conn { cluster: id, state, at: now }).await;
+                let _ = tx
+                    .send(KubeMsg::Conn {
+                        cluster: id,
+                        state,
+                        at: now,
+                    })
+                    .await;
                 handles.push(None);
             }
         }
@@ -150,7 +160,10 @@ pub async fn run(console: Console) -> color_eyre::Result<()> {
     let (ui_tx, ui_rx) = mpsc::unbounded_channel();
     let handles = connect(&console, &kube_tx, Arc::clone(&clock)).await;
     let mut runner = KubeRunner {
-        clients: handles.iter().map(|h| h.as_ref().map(|h| h.client().clone())).collect(),
+        clients: handles
+            .iter()
+            .map(|h| h.as_ref().map(|h| h.client().clone()))
+            .collect(),
         tx: kube_tx.clone(),
     };
     let mut guard = TerminalGuard::enter()?;
@@ -158,7 +171,11 @@ pub async fn run(console: Console) -> color_eyre::Result<()> {
     state.size = (size.width, size.height);
     if !state.warnings.is_empty() {
         let n = state.warnings.len();
-        state.notify(Level::Warning, format!("{n} configuration warning(s): press ? to read them"), clock());
+        state.notify(
+            Level::Warning,
+            format!("{n} configuration warning(s): press ? to read them"),
+            clock(),
+        );
     }
     spawn_input(ui_tx.clone());
     let tick = ui_tx.clone();
@@ -173,8 +190,19 @@ pub async fn run(console: Console) -> color_eyre::Result<()> {
         }
     });
     drop(ui_tx);
-    let mut inbox = Inbox { kube: kube_rx, ui: ui_rx };
-    let result = event_loop::run(&mut guard.terminal, state, &styles, &mut inbox, &mut runner, || clock()).await;
+    let mut inbox = Inbox {
+        kube: kube_rx,
+        ui: ui_rx,
+    };
+    let result = event_loop::run(
+        &mut guard.terminal,
+        state,
+        &styles,
+        &mut inbox,
+        &mut runner,
+        || clock(),
+    )
+    .await;
     ticker.abort();
     // Restore the terminal before anything else prints, then stop the watchers.
     drop(guard);

@@ -68,7 +68,12 @@ pub fn report(state: &State, now: Timestamp) -> Report {
     let mut environments = Vec::new();
     for (e, env) in state.envs.iter().enumerate() {
         let mut clusters = Vec::new();
-        for (id, c) in state.clusters.iter().enumerate().filter(|(_, c)| c.env == e) {
+        for (id, c) in state
+            .clusters
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.env == e)
+        {
             let (connection, error) = match &c.conn {
                 ConnState::Synced => ("synced", None),
                 ConnState::Connecting => ("connecting", None),
@@ -140,7 +145,11 @@ impl Report {
             "ENV", "CLUSTER", "CONNECTION", "WORKLOADS", "PROBLEMS"
         ));
         for env in &self.environments {
-            let name = if env.protected { env.name.to_uppercase() } else { env.name.clone() };
+            let name = if env.protected {
+                env.name.to_uppercase()
+            } else {
+                env.name.clone()
+            };
             for c in &env.clusters {
                 let problems: Vec<&WorkloadReport> = c
                     .workloads
@@ -190,9 +199,13 @@ pub async fn collect(console: &super::console::Console, timeout: std::time::Dura
     drop(tx);
     let deadline = tokio::time::Instant::now() + timeout;
     let settled = |s: &State| {
-        s.clusters
-            .iter()
-            .all(|c| c.loaded() || matches!(c.conn, ConnState::Unreachable { .. } | ConnState::Degraded { .. }))
+        s.clusters.iter().all(|c| {
+            c.loaded()
+                || matches!(
+                    c.conn,
+                    ConnState::Unreachable { .. } | ConnState::Degraded { .. }
+                )
+        })
     };
     while !settled(&state) {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
@@ -218,12 +231,21 @@ mod tests {
         let r = report(&s, t0());
         assert_eq!((r.status, r.exit_code()), ("degraded", 1));
         let table = r.table();
-        assert!(table.contains("staging    staging              synced               2        1"), "{table}");
-        assert!(table.contains("    ✗ arxos/export-service 1/2 crashloop, 1 restarts in the last hour"), "{table}");
+        assert!(
+            table.contains("staging    staging              synced               2        1"),
+            "{table}"
+        );
+        assert!(
+            table.contains("    ✗ arxos/export-service 1/2 crashloop, 1 restarts in the last hour"),
+            "{table}"
+        );
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["environments"][2]["name"], "prod");
         assert_eq!(json["environments"][2]["protected"], true);
-        assert_eq!(json["environments"][1]["clusters"][0]["workloads"][1]["reason"], "crashloop");
+        assert_eq!(
+            json["environments"][1]["clusters"][0]["workloads"][1]["reason"],
+            "crashloop"
+        );
     }
 
     #[test]
@@ -238,7 +260,15 @@ mod tests {
             error: "connection refused".into(),
             retry_at: t0(),
         };
-        update(&mut s, Msg::Kube(crate::kube::KubeMsg::Conn { cluster: 0, state: down, at: t0() }), t0());
+        update(
+            &mut s,
+            Msg::Kube(crate::kube::KubeMsg::Conn {
+                cluster: 0,
+                state: down,
+                at: t0(),
+            }),
+            t0(),
+        );
         let r = report(&s, t0());
         assert_eq!((r.status, r.exit_code()), ("unreachable", 2));
         assert!(r.table().contains("    error: connection refused"));

@@ -223,6 +223,10 @@ mod console_config_tests {
         assert!(text.contains(
             "[[environments]]\nname = \"prod\"\ncolor = \"prod\"\nprotected = true\ncontexts = [\"prod-eastus\", \"prod-westus\"]\n"
         ), "{text}");
-        assert!(text.contains("name = \"dev\"\ncolor = \"dev\"\nprotected = false\ncontexts = [\"dev\"]"));
+        assert!(
+            text.contains(
+                "name = \"dev\"\ncolor = \"dev\"\nprotected = false\ncontexts = [\"dev\"]"
+            )
+        );
     }
 }

@@ -225,6 +225,16 @@ impl ClusterState {
         self.unhealthy.get(pod).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// The live probe results of `pod`, from its status and its `Unhealthy` events.
+    pub fn probes(&self, pod: &PodRow, now: Timestamp) -> crate::kube::rows::Probes {
+        let events: Vec<&EventRow> = self
+            .unhealthy_events(&pod.key)
+            .iter()
+            .map(|e| e.as_ref())
+            .collect();
+        crate::kube::probes(pod, &events, now)
+    }
+
     /// Pods of workload `ns/name`, found by their owner.
     pub fn pods_of<'a>(
         &'a self,

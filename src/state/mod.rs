@@ -6,7 +6,6 @@ pub mod command;
 pub mod filter;
 pub mod fleet;
 mod input;
-pub mod probes;
 pub mod screen;
 #[cfg(test)]
 pub mod testing;

@@ -315,16 +315,19 @@ fn probes_read_readiness_from_status_and_counts_from_events() {
     let s = fleet_state();
     let key = ObjKey::new("arq", "arq-backend-7f9c4-d3f4g");
     let pod = &s.clusters[2].pods[&key];
-    let p = probes::probes(pod, s.clusters[2].unhealthy_events(&key), t0());
+    let p = s.clusters[2].probes(pod, t0());
     assert_eq!(p.liveness, ProbeState::Passing);
     assert_eq!(p.startup, ProbeState::NotConfigured);
     let ProbeState::Failing { count, message, .. } = p.readiness else {
         panic!("readiness should be failing: {:?}", p.readiness)
     };
     assert_eq!(count, 12);
-    assert_eq!(message, "HTTP probe failed with statuscode: 503");
+    assert_eq!(
+        message,
+        "Readiness probe failed: HTTP probe failed with statuscode: 503"
+    );
     let crashed = &s.clusters[1].pods[&ObjKey::new("arxos", "export-service-7f9c4-m7n8p")];
-    let p = probes::probes(crashed, s.clusters[1].unhealthy_events(&crashed.key), t0());
+    let p = s.clusters[1].probes(crashed, t0());
     assert_eq!(p.readiness, ProbeState::NotRunning);
 }
 

@@ -221,13 +221,12 @@ fn pod(
     lines.push(Line::from(format!("owner: {}", chain.join(" → "))));
     lines.push(Line::default());
     lines.push(heading("Containers", styles));
-    let events = cluster.unhealthy_events(&p.key);
     for c in &p.containers {
         let one = PodRow {
             containers: vec![c.clone()],
             ..p.clone()
         };
-        let probes = crate::state::probes::probes(&one, events, now);
+        let probes = cluster.probes(&one, now);
         lines.push(Line::from(vec![
             Span::styled(format!("  {} ", c.name), styles.accent),
             Span::raw(format!("{}  ", c.image)),

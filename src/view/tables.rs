@@ -210,7 +210,7 @@ pub fn pods(
         let Some(p) = cluster.pods.get(key) else {
             return Row::default();
         };
-        let probes = crate::state::probes::probes(p, cluster.unhealthy_events(key), now);
+        let probes = cluster.probes(p, now);
         let restarts = match p.last_restart {
             Some(t) if p.restarts > 0 => format!("{} ({} ago)", p.restarts, age(Some(t), now)),
             _ => p.restarts.to_string(),
@@ -249,7 +249,7 @@ fn pod_line(state: &State, now: Timestamp) -> Line<'static> {
     let Some(p) = cluster.pods.get(key) else {
         return Line::default();
     };
-    let probes = crate::state::probes::probes(p, cluster.unhealthy_events(key), now);
+    let probes = cluster.probes(p, now);
     for (name, s) in [
         ("liveness", &probes.liveness),
         ("readiness", &probes.readiness),
@@ -264,6 +264,7 @@ fn pod_line(state: &State, now: Timestamp) -> Line<'static> {
             let when = last
                 .map(|t| format!(", last {} ago", age(Some(t), now)))
                 .unwrap_or_default();
+            let message = probe_message(message);
             return Line::from(format!(" {name} failing {count}×{when}: {message}"));
         }
     }
@@ -394,4 +395,15 @@ pub fn clusters(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, n
             TableCell::from(Span::styled(error, styles.muted)),
         ])
     });
+}
+
+/// A kubelet probe message without its `Readiness probe failed: ` lead, which the line already
+/// says.
+pub fn probe_message(message: &str) -> &str {
+    match message.split_once(" probe ") {
+        Some((_, rest)) if rest.starts_with("failed: ") || rest.starts_with("errored: ") => {
+            rest.split_once(": ").map_or(rest, |(_, m)| m)
+        }
+        _ => message,
+    }
 }

@@ -41,7 +41,10 @@ impl Tmux {
             if ok(&screen) {
                 return screen;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; screen:\n{screen}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{screen}"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }
@@ -49,7 +52,11 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").arg("-S").arg(&self.socket).arg("kill-server").output();
+        let _ = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
     }
 }
 
@@ -73,18 +80,35 @@ fn the_demo_console_shows_several_clusters_navigates_and_quits_cleanly() {
         cfg = shell_quote(dir.path()),
         bin = shell_quote(bin),
     );
-    tmux.run(&["new-session", "-d", "-s", "wf", "-x", "120", "-y", "32", &cmd]);
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "wf",
+        "-x",
+        "120",
+        "-y",
+        "32",
+        &cmd,
+    ]);
     let screen = tmux.wait_for("rows of several clusters", |s| {
         s.contains("arxos/export-service") && s.contains("dev ●") && s.contains("staging ●")
     });
-    assert!(screen.contains("PROD eastus"), "prod is labelled as protected:\n{screen}");
+    assert!(
+        screen.contains("PROD eastus"),
+        "prod is labelled as protected:\n{screen}"
+    );
     assert!(screen.contains("WORKLOAD"));
     tmux.keys(&["j"]);
     tmux.wait_for("the selection to move", |s| s.contains(" 2 of "));
     tmux.keys(&[":", "p", "o", "d", "s", "Enter"]);
-    tmux.wait_for("the pods view", |s| s.contains("▸ pods") && s.contains("PROBES L/R/S"));
+    tmux.wait_for("the pods view", |s| {
+        s.contains("▸ pods") && s.contains("PROBES L/R/S")
+    });
     tmux.keys(&["Escape"]);
-    tmux.wait_for("the fleet again", |s| s.contains("▸ fleet") && s.contains("WORKLOAD"));
+    tmux.wait_for("the fleet again", |s| {
+        s.contains("▸ fleet") && s.contains("WORKLOAD")
+    });
     tmux.keys(&["?"]);
     tmux.wait_for("help", |s| s.contains("Quit watchfloor"));
     tmux.keys(&["Escape", "q"]);
@@ -92,5 +116,8 @@ fn the_demo_console_shows_several_clusters_navigates_and_quits_cleanly() {
     assert!(screen.contains("watchfloor exited 0"), "{screen}");
     let alt = tmux.run(&["display-message", "-p", "-t", "wf", "#{alternate_on}"]);
     assert_eq!(alt.trim(), "0", "the alternate screen was left");
-    assert!(!screen.contains("WORKLOAD"), "the console's screen is gone:\n{screen}");
+    assert!(
+        !screen.contains("WORKLOAD"),
+        "the console's screen is gone:\n{screen}"
+    );
 }
