@@ -111,7 +111,10 @@ fn the_demo_console_shows_several_clusters_navigates_and_quits_cleanly() {
     });
     tmux.keys(&["?"]);
     tmux.wait_for("help", |s| s.contains("Quit watchfloor"));
-    tmux.keys(&["Escape", "q"]);
+    // Esc alone: an Esc followed at once by q reaches the program as alt-q.
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("help to close", |s| !s.contains("Quit watchfloor"));
+    tmux.keys(&["q"]);
     let screen = tmux.wait_for("the process to exit", |s| s.contains("watchfloor exited"));
     assert!(screen.contains("watchfloor exited 0"), "{screen}");
     let alt = tmux.run(&["display-message", "-p", "-t", "wf", "#{alternate_on}"]);
