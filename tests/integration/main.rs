@@ -5,6 +5,7 @@ mod support;
 mod apps;
 mod bad_input;
 mod config_cli;
+mod console_flow;
 mod console_kube;
 mod console_tmux;
 mod demo_cli;
