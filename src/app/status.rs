@@ -189,7 +189,7 @@ impl Report {
     }
 }
 
-/// Connects to every cluster, waits until each has listed everything once (or `timeout`), and
+/// Connects to every cluster, waits until each has synced or failed (or `timeout`), and
 /// reports. Clusters still connecting at the deadline are reported as such (exit code 2).
 pub async fn collect(console: &super::console::Console, timeout: std::time::Duration) -> Report {
     let clock: crate::kube::watch::Clock = std::sync::Arc::new(Timestamp::now);
@@ -199,13 +199,9 @@ pub async fn collect(console: &super::console::Console, timeout: std::time::Dura
     drop(tx);
     let deadline = tokio::time::Instant::now() + timeout;
     let settled = |s: &State| {
-        s.clusters.iter().all(|c| {
-            c.loaded()
-                || matches!(
-                    c.conn,
-                    ConnState::Unreachable { .. } | ConnState::Degraded { .. }
-                )
-        })
+        s.clusters
+            .iter()
+            .all(|c| !matches!(c.conn, ConnState::Connecting))
     };
     while !settled(&state) {
         match tokio::time::timeout_at(deadline, rx.recv()).await {

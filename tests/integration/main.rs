@@ -14,3 +14,4 @@ mod kube_client;
 mod kubectl;
 mod prometheus;
 mod seeds;
+mod status_cli;
