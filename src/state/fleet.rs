@@ -1,7 +1,7 @@
 //! The fleet: one row per workload (namespace/name) with one cell per cluster, folded from the
 //! clusters' rows. Rebuilt when rows change, not when a frame is drawn.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use jiff::Timestamp;
 
@@ -68,14 +68,15 @@ struct PodFold {
 }
 
 fn cells(cluster: &ClusterState, now: Timestamp) -> Vec<(ObjKey, Cell)> {
-    // One pass over the pods, grouped by owner, so the cost is pods + workloads.
-    let mut folds: BTreeMap<ObjKey, PodFold> = BTreeMap::new();
+    // One pass over the pods, grouped by owner (borrowed keys: no allocation per pod), so the cost
+    // is pods + workloads.
+    let mut folds: HashMap<(&str, &str), PodFold> = HashMap::new();
     for pod in cluster.pods.values() {
         let Some(workload) = &pod.workload else {
             continue;
         };
         let fold = folds
-            .entry(ObjKey::new(pod.key.namespace.clone(), workload.clone()))
+            .entry((pod.key.namespace.as_str(), workload.as_str()))
             .or_default();
         fold.restarts_1h += cluster.restarts_last_hour(&pod.key, now);
         if pod.health > fold.worst || fold.worst_status.is_empty() {
@@ -87,7 +88,9 @@ fn cells(cluster: &ClusterState, now: Timestamp) -> Vec<(ObjKey, Cell)> {
         .workloads
         .values()
         .map(|w| {
-            let fold = folds.remove(&w.key).unwrap_or_default();
+            let fold = folds
+                .remove(&(w.key.namespace.as_str(), w.key.name.as_str()))
+                .unwrap_or_default();
             let mut health = fold.worst;
             let mut word = if fold.worst_status.is_empty() || health == Health::Ok {
                 "ok".to_string()

@@ -228,3 +228,31 @@ fn ages_read_like_kubectl() {
     }
     assert_eq!(age(None, t0()), "–");
 }
+
+#[test]
+fn every_view_draws_at_every_size_without_panic() {
+    let mut s = fleet_state();
+    let sizes = [0, 1, 7, 12, 24, 33, 59, 60, 61, 80, 120, 250];
+    for keys in [
+        &["1"][..],
+        &["3"],
+        &["4"],
+        &["5"],
+        &["2"],
+        &["3", "d"],
+        &["?"],
+    ] {
+        for k in keys {
+            key(&mut s, k);
+        }
+        for &w in &sizes {
+            for &h in &sizes[..9] {
+                let t = render(&mut s, &colour(), w, h, t0());
+                if w >= MIN_WIDTH && h >= MIN_HEIGHT {
+                    assert!(!text(&t).contains("needs at least"), "{w}×{h}");
+                }
+            }
+        }
+        key(&mut s, "esc");
+    }
+}
