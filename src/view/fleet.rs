@@ -49,7 +49,7 @@ pub fn draw(
     let columns = state.columns();
     let ncols = columns.len().max(1);
     let inner = usize::from(area.width.saturating_sub(2));
-    // The name column is as wide as the longest name, up to 40% of the width; cells share the rest.
+    // The name column is as wide as the longest name, up to 30% of the width; cells share the rest.
     let longest = screen
         .items
         .iter()
@@ -60,7 +60,7 @@ pub fn draw(
         .max()
         .unwrap_or(8)
         .max(8);
-    let name_width = longest.min(inner * 2 / 5).max(12);
+    let name_width = longest.min(inner * 3 / 10).max(12);
     let cell_width = (inner.saturating_sub(name_width + 1) / ncols)
         .saturating_sub(1)
         .max(6);
