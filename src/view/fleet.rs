@@ -27,12 +27,18 @@ pub fn cell_text(cell: &Cell, width: usize) -> String {
     if let Some((min, max)) = cell.hpa {
         extras.push(format!("hpa {min}–{max}"));
     }
-    for extra in extras {
-        if text.chars().count() + 1 + extra.chars().count() > width {
+    for (i, extra) in extras.iter().enumerate() {
+        let room = width.saturating_sub(text.chars().count() + 1);
+        if extra.chars().count() > room {
+            // The state word matters most: shortened beats dropped (`✗ 1/2 crash…`).
+            if i == 0 && cell.word != "ok" && room >= 4 {
+                text.push(' ');
+                text.push_str(&fit(extra, room));
+            }
             break;
         }
         text.push(' ');
-        text.push_str(&extra);
+        text.push_str(extra);
     }
     fit(&text, width)
 }
