@@ -84,13 +84,21 @@ pub fn age(from: Option<Timestamp>, now: Timestamp) -> String {
     };
     let s = (now.as_second() - from.as_second()).max(0);
     let (m, h, d) = (s / 60, s / 3600, s / 86400);
+    // kubectl's HumanDuration: a zero second part is left out (`3m`, not `3m0s`).
+    let two = |big: i64, unit: &str, small: i64, small_unit: &str| {
+        if small == 0 {
+            format!("{big}{unit}")
+        } else {
+            format!("{big}{unit}{small}{small_unit}")
+        }
+    };
     match s {
         _ if s < 120 => format!("{s}s"),
-        _ if m < 10 => format!("{m}m{}s", s % 60),
+        _ if m < 10 => two(m, "m", s % 60, "s"),
         _ if h < 3 => format!("{m}m"),
-        _ if h < 8 => format!("{h}h{}m", m % 60),
+        _ if h < 8 => two(h, "h", m % 60, "m"),
         _ if h < 48 => format!("{h}h"),
-        _ if d < 8 => format!("{d}d{}h", h % 24),
+        _ if d < 8 => two(d, "d", h % 24, "h"),
         _ => format!("{d}d"),
     }
 }

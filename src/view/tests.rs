@@ -256,3 +256,52 @@ fn every_view_draws_at_every_size_without_panic() {
         key(&mut s, "esc");
     }
 }
+
+#[test]
+fn workloads_of_prod() {
+    let mut s = fleet_state();
+    key(&mut s, ":");
+    typed(&mut s, "deploy env:prod");
+    key(&mut s, "enter");
+    let t = render(&mut s, &colour(), 140, 14, t0());
+    insta::assert_snapshot!(text(&t));
+}
+
+#[test]
+fn every_shipped_theme_draws_and_mono_has_no_colour() {
+    use crate::config::theme::{self, ColorDepth};
+    for name in theme::SHIPPED {
+        for depth in [
+            ColorDepth::TrueColor,
+            ColorDepth::Ansi256,
+            ColorDepth::Ansi16,
+        ] {
+            let (palette, warnings) = theme::load(Some(name), false, depth).unwrap();
+            assert!(warnings.is_empty(), "{name}: {warnings:?}");
+            let mut s = fleet_state();
+            let t = render(&mut s, &Styles::new(&palette), 120, 14, t0());
+            let screen = text(&t);
+            assert!(screen.contains("✗ 1/2 crashloop"), "{name}: {screen}");
+            if depth != ColorDepth::TrueColor {
+                let rgb = t
+                    .backend()
+                    .buffer()
+                    .content()
+                    .iter()
+                    .any(|c| matches!(c.fg, Color::Rgb(..)) || matches!(c.bg, Color::Rgb(..)));
+                assert!(!rgb, "{name} at {depth:?} still uses 24-bit colour");
+            }
+        }
+    }
+    let (palette, _) = theme::load(Some("default"), true, ColorDepth::TrueColor).unwrap();
+    assert!(palette.mono, "no_color forces mono");
+    let mut s = fleet_state();
+    let t = render(&mut s, &Styles::new(&palette), 120, 14, t0());
+    assert!(
+        t.backend()
+            .buffer()
+            .content()
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset)
+    );
+}
