@@ -434,7 +434,9 @@ fn serialize<T: SimObject>(mut obj: T) -> Result<Stored<T>, ApiError> {
         precise::nanos(&mut obj)
     };
     Ok(Stored {
-        json: Bytes::from(json),
+        // A copy of exactly the JSON's size: the serializer's buffer grew by doubling, and the
+        // store keeps thousands of these (allocators shrink a block in place, so no shrink_to_fit).
+        json: Bytes::copy_from_slice(&json),
         obj: Some(Arc::new(obj)),
         nanos,
     })
