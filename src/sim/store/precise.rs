@@ -104,7 +104,7 @@ mod tests {
         let mut precise = pod.clone();
         let mut ms = 100;
         pod_times(&mut precise, &mut |t| {
-            t.0 = t.0 + jiff::SignedDuration::from_millis(ms);
+            t.0 += jiff::SignedDuration::from_millis(ms);
             ms += 111;
         });
         assert_eq!(ms, 100 + 6 * 111, "six times visited");
