@@ -3,14 +3,16 @@
 # listed as Running, list all pods once per cluster with kubectl, then report the peak and current RSS;
 # then read the logs and /metrics of SAMPLE pods (default 200) and report RSS again: apps compute
 # logs and metrics on request, so this should cost memory for what was read, not for the fleet.
-# Usage: benches/demo-rss.sh [PODS]   (needs a release build: cargo build --release)
+# Usage: benches/demo-rss.sh [PODS] [SAMPLE]   (needs a release build: cargo build --release;
+# the binary is taken from $CARGO_TARGET_DIR when that is set, else from ./target)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pods="${1:-10000}"
 sample="${2:-200}"
+bin="${CARGO_TARGET_DIR:-target}/release/watchfloor"
 dir="$(mktemp -d)"
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
-./target/release/watchfloor demo --headless --pods "$pods" --kubeconfig-out "$dir/kubeconfig" >"$dir/out" 2>&1 &
+"$bin" demo --headless --pods "$pods" --kubeconfig-out "$dir/kubeconfig" >"$dir/out" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do [ -s "$dir/kubeconfig" ] && break; sleep 0.1; done
 export KUBECONFIG="$dir/kubeconfig" KUBECACHEDIR="$dir/cache"

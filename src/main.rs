@@ -13,6 +13,7 @@ use watchfloor::sim::{demo, fleet::FleetOptions, timeline};
 
 // glibc's per-thread arenas left the 10,000-pod demo at 1.7x its live heap; mimalloc keeps
 // resident memory close to what is actually in use (see the README's benchmark table).
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -45,7 +45,7 @@ fn delete_one<T: Served>(
             let info = T::info();
             return Err(ApiError::not_found(info.plural, info.group, name));
         };
-        if current.obj.metadata().deletion_timestamp.is_some() {
+        if current.obj().metadata().deletion_timestamp.is_some() {
             return Ok((current, false));
         }
         let when = now
@@ -95,9 +95,10 @@ fn deleted_status<T: SimObject>(call: &Call, obj: &T) -> Value {
 
 pub fn delete<T: Served>(call: &Call) -> Result<Response<Body>, ApiError> {
     let current = fetch::<T>(call)?;
+    let current_obj = current.obj();
     if let Ok(opts) = serde_json::from_slice::<Value>(&call.body)
         && let Some(uid) = opts["preconditions"]["uid"].as_str()
-        && Some(uid) != current.obj.metadata().uid.as_deref()
+        && Some(uid) != current_obj.metadata().uid.as_deref()
     {
         let info = call.path.info;
         return Err(ApiError {
@@ -107,12 +108,12 @@ pub fn delete<T: Served>(call: &Call) -> Result<Response<Body>, ApiError> {
                 "Operation cannot be fulfilled on {} \"{}\": Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
                 super::status::qualified(info.plural, info.group),
                 call.name(),
-                current.obj.metadata().uid.clone().unwrap_or_default()
+                current_obj.metadata().uid.clone().unwrap_or_default()
             ),
             details: None,
         });
     }
-    let pod_default = pod_grace(&*current.obj);
+    let pod_default = pod_grace(&*current_obj);
     let grace = Some(grace_seconds(call, pod_default)?);
     if dry_run(call) {
         return respond(call, StatusCode::OK, &current);
@@ -124,7 +125,7 @@ pub fn delete<T: Served>(call: &Call) -> Result<Response<Body>, ApiError> {
     if gone && T::RES != Res::Pods {
         return Ok(h::json_value(
             StatusCode::OK,
-            &deleted_status(call, &*stored.obj),
+            &deleted_status(call, &*stored.obj()),
         ));
     }
     respond(call, StatusCode::OK, &stored)
@@ -146,8 +147,9 @@ pub fn delete_collection<T: Served>(call: &Call) -> Result<Response<Body>, ApiEr
         let store = call.cluster.store();
         let mut out = Vec::new();
         for (key, stored) in T::table(&store).range(filter.namespace.as_deref(), None) {
-            if filter.matches(&*stored.obj)? {
-                out.push((key.clone(), pod_grace(&*stored.obj)));
+            let obj = stored.obj();
+            if filter.matches(&*obj)? {
+                out.push((key.clone(), pod_grace(&*obj)));
             }
         }
         out

@@ -110,7 +110,8 @@ pub fn record(
     };
     // Events are best effort, as in a real cluster: a failure to record one never stops a controller.
     if let Ok(made) = store.create(event, now) {
-        let m = &made.obj.metadata;
+        let made = made.obj();
+        let m = &made.metadata;
         let made_key = (
             m.namespace.clone().unwrap_or_default(),
             m.name.clone().unwrap_or_default(),

@@ -3,13 +3,13 @@
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod, ResourceQuota, Service};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use k8s_openapi::{ListableResource, Metadata, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::kinds::{self, Res, ResInfo};
-use super::store::{Store, Table};
+use super::store::{Store, Table, precise};
 
 /// A Kubernetes type the simulator stores.
 pub trait SimObject:
@@ -30,12 +30,19 @@ pub trait SimObject:
     const RES: Res;
     /// Spec changes bump `metadata.generation`, and `status` is written only through `/status`.
     const HAS_STATUS: bool;
+    /// The table keeps the typed object beside its JSON. Kinds that number in the thousands (pods,
+    /// events) are kept as JSON alone and decoded when read, for memory: see `store::Stored`.
+    const TYPED: bool = true;
 
     fn table(store: &Store) -> &Table<Self>;
     fn table_mut(store: &mut Store) -> &mut Table<Self>;
 
     /// The field-selector paths this kind supports beyond `metadata.name` / `metadata.namespace`.
     const FIELDS: &'static [&'static str];
+
+    /// Calls `f` on every `metav1.Time` of the object, in a fixed order. Needed by kinds that are
+    /// not `TYPED`: their JSON has whole seconds, and the store keeps the rest beside it.
+    fn times_mut(&mut self, _f: &mut dyn FnMut(&mut Time)) {}
 
     /// A field-selector value beyond `metadata.name` / `metadata.namespace`; None = unsupported field.
     fn extra_field(&self, _path: &str) -> Option<String> {
@@ -58,10 +65,22 @@ pub trait SimObject:
 
 macro_rules! sim_object {
     ($ty:ty, $res:expr, $status:expr, $field:ident, $fields:expr) => {
+        sim_object!($ty, $res, $status, $field, $fields, |_, _| {}, true);
+    };
+    // Kept as JSON alone, with a function visiting its times.
+    ($ty:ty, $res:expr, $status:expr, $field:ident, $fields:expr, $times:expr) => {
+        sim_object!($ty, $res, $status, $field, $fields, $times, false);
+    };
+    ($ty:ty, $res:expr, $status:expr, $field:ident, $fields:expr, $times:expr, $typed:expr) => {
         impl SimObject for $ty {
             const RES: Res = $res;
             const FIELDS: &'static [&'static str] = $fields;
             const HAS_STATUS: bool = $status;
+            const TYPED: bool = $typed;
+            fn times_mut(&mut self, f: &mut dyn FnMut(&mut Time)) {
+                let times: fn(&mut Self, &mut dyn FnMut(&mut Time)) = $times;
+                times(self, f)
+            }
             fn table(store: &Store) -> &Table<Self> {
                 &store.$field
             }
@@ -97,7 +116,8 @@ sim_object!(
         "status.phase",
         "status.podIP",
         "status.nominatedNodeName",
-    ]
+    ],
+    precise::pod_times
 );
 sim_object!(Service, Res::Services, false, services, &[]);
 sim_object!(
@@ -124,7 +144,8 @@ sim_object!(
         "reportingComponent",
         "source",
         "type",
-    ]
+    ],
+    precise::event_times
 );
 sim_object!(Deployment, Res::Deployments, true, deployments, &[]);
 sim_object!(

@@ -173,7 +173,7 @@ fn resolve_service(
     let endpoints: Vec<Backend> = store
         .pods
         .range(Some(namespace), None)
-        .map(|(_, s)| &s.obj)
+        .map(|(_, s)| s.obj())
         .filter(|p| {
             let labels = p.metadata.labels.as_ref();
             selector
@@ -184,11 +184,11 @@ fn resolve_service(
         .filter_map(|p| {
             let port = match &target {
                 IntOrString::Int(n) => u16::try_from(*n).ok()?,
-                IntOrString::String(s) => container_port(p, s)?,
+                IntOrString::String(s) => container_port(&p, s)?,
             };
             Some(Backend {
-                pod: Arc::clone(p),
-                ip: pod_ip(p)?,
+                ip: pod_ip(&p)?,
+                pod: p,
                 port,
             })
         })

@@ -1,5 +1,7 @@
 //! Reading a resource: list (selectors, `limit`/`continue`, Table output) and get.
 
+use std::sync::Arc;
+
 use http::{Response, StatusCode};
 
 use super::api::Call;
@@ -57,6 +59,15 @@ impl Filter {
             .matches(|path| blank.field(&views::field_path(self.res, path)))
             .map(|_| ())
             .map_err(|field| ApiError::bad_request(format!("field label not supported: {field}")))
+    }
+
+    /// `matches` for an object in the table, decoded only when a selector looks inside it (pods
+    /// are kept as JSON: an unfiltered list of thousands then costs no decoding).
+    pub fn admits<T: SimObject>(&self, key: &Key, stored: &Stored<T>) -> Result<bool, ApiError> {
+        if self.labels.is_empty() && self.fields.is_empty() {
+            return Ok(self.namespace.as_ref().is_none_or(|ns| key.0 == *ns));
+        }
+        self.matches(&*stored.obj())
     }
 
     /// The same judgement on the selectable state kept in watch history (fields were validated
@@ -134,16 +145,18 @@ pub fn list<T: Served>(call: &Call) -> Result<Response<Body>, ApiError> {
         let store = call.cluster.store();
         let rv = store.resource_version();
         let mut items: Vec<Stored<T>> = Vec::new();
+        let mut last: Option<&Key> = None;
         let mut next = None;
-        for (_, stored) in T::table(&store).range(filter.namespace.as_deref(), after.as_ref()) {
-            if !filter.matches(&*stored.obj)? {
+        for (key, stored) in T::table(&store).range(filter.namespace.as_deref(), after.as_ref()) {
+            if !filter.admits(key, stored)? {
                 continue;
             }
             if limit.is_some_and(|l| items.len() >= l) {
-                next = items.last().map(|s| key_of(&*s.obj));
+                next = last.cloned();
                 break;
             }
             items.push(stored.clone());
+            last = Some(key);
         }
         (items, rv, next)
     };
@@ -151,7 +164,8 @@ pub fn list<T: Served>(call: &Call) -> Result<Response<Body>, ApiError> {
     if call.wants_table() {
         let include =
             IncludeObject::parse(call.query.get("includeObject")).map_err(ApiError::bad_request)?;
-        let refs: Vec<&T> = items.iter().map(|s| &*s.obj).collect();
+        let objs: Vec<Arc<T>> = items.iter().map(Stored::obj).collect();
+        let refs: Vec<&T> = objs.iter().map(|o| &**o).collect();
         let t = table::table(
             &refs,
             call.cluster.now(),
@@ -195,14 +209,6 @@ pub(super) fn list_body<T: SimObject>(
     h::json(StatusCode::OK, body)
 }
 
-fn key_of<T: SimObject>(obj: &T) -> Key {
-    let m = obj.metadata();
-    (
-        m.namespace.clone().unwrap_or_default(),
-        m.name.clone().unwrap_or_default(),
-    )
-}
-
 pub(super) fn not_found(call: &Call) -> ApiError {
     let info = call.path.info;
     ApiError::not_found(info.plural, info.group, call.name())
@@ -225,7 +231,7 @@ pub fn respond<T: Served>(
     if call.wants_table() && call.method == http::Method::GET {
         let include =
             IncludeObject::parse(call.query.get("includeObject")).map_err(ApiError::bad_request)?;
-        let t = table::table_for_object(&*stored.obj, call.cluster.now(), include, true);
+        let t = table::table_for_object(&*stored.obj(), call.cluster.now(), include, true);
         return Ok(h::json_value(code, &t));
     }
     Ok(h::json(

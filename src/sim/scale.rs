@@ -134,5 +134,5 @@ pub fn handle<T: Scalable>(call: &Call, verb: &str) -> Result<Response<Body>, Ap
         obj.set_spec_replicas(replicas as i32);
         store.update(obj)
     })?;
-    Ok(h::json_value(StatusCode::OK, &scale_of(&*stored.obj)))
+    Ok(h::json_value(StatusCode::OK, &scale_of(&*stored.obj())))
 }

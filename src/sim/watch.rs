@@ -162,9 +162,10 @@ pub fn watch<T: Served>(call: &Call) -> Result<Response<Body>, ApiError> {
             },
             _ => {
                 let mut out = Vec::new();
-                for (_, s) in t.range(filter.namespace.as_deref(), None) {
-                    if filter.matches(&*s.obj)? {
-                        out.push(("ADDED", Some(Arc::clone(&s.obj)), s.json()));
+                // The encoder decodes what it needs (Table output) once the lock is released.
+                for (key, s) in t.range(filter.namespace.as_deref(), None) {
+                    if filter.admits(key, s)? {
+                        out.push(("ADDED", None, s.json()));
                     }
                 }
                 out

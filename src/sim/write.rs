@@ -160,7 +160,7 @@ pub fn update<T: Served>(call: &Call) -> Result<Response<Body>, ApiError> {
     let value = parse_body(call)?;
     let written = call.cluster.write(|store, _| {
         let old = current::<T>(store, call).ok_or_else(|| not_found(call))?;
-        let merged = merge_for_endpoint(call, &*old.obj, value)?;
+        let merged = merge_for_endpoint(call, &*old.obj(), value)?;
         let obj = decode::<T>(call, merged, true)?;
         store_update(store, call, obj)
     })?;
@@ -187,8 +187,9 @@ pub fn patch<T: Served>(call: &Call) -> Result<Response<Body>, ApiError> {
             }
             return Err(not_found(call));
         };
+        let old = old.obj();
         let mut value: Value =
-            serde_json::to_value(&*old.obj).map_err(|e| ApiError::internal(e.to_string()))?;
+            serde_json::to_value(&*old).map_err(|e| ApiError::internal(e.to_string()))?;
         let rv_before = value["metadata"]["resourceVersion"].clone();
         patch::apply_patch(kind, &mut value, &call.body).map_err(|e| {
             let info = call.path.info;
@@ -202,7 +203,7 @@ pub fn patch<T: Served>(call: &Call) -> Result<Response<Body>, ApiError> {
         if value["metadata"]["resourceVersion"] == rv_before {
             value["metadata"]["resourceVersion"] = Value::Null;
         }
-        let merged = merge_for_endpoint(call, &*old.obj, value)?;
+        let merged = merge_for_endpoint(call, &*old, value)?;
         let obj = decode::<T>(call, merged, true)?;
         store_update(store, call, obj)
     })?;

@@ -16,7 +16,7 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 
 use super::super::object::SimObject;
-use super::super::store::{Since, Store, Table, WatchEvent};
+use super::super::store::{EventType, Since, Store, Table, WatchEvent};
 use super::{controller_of, is_active, is_finished};
 
 pub(crate) type Key = (String, String);
@@ -55,9 +55,11 @@ pub(crate) struct Cache {
     pub(crate) rs_owned: HashMap<String, BTreeMap<Key, Arc<ReplicaSet>>>,
     pub(crate) rs_orphans: HashMap<String, BTreeMap<Key, Arc<ReplicaSet>>>,
     pod_entries: HashMap<Key, PodEntry>,
-    pods_owned: HashMap<String, BTreeMap<Key, Arc<Pod>>>,
-    pub(crate) pod_orphans: HashMap<String, BTreeMap<Key, Arc<Pod>>>,
-    pub(crate) unscheduled: BTreeMap<Key, Arc<Pod>>,
+    /// Pods by their controller's uid, active orphans by namespace, and pods waiting for a node:
+    /// keys only, as the store keeps pods as JSON and a controller decodes the ones it reads.
+    pods_owned: HashMap<String, BTreeSet<Key>>,
+    pub(crate) pod_orphans: HashMap<String, BTreeSet<Key>>,
+    pub(crate) unscheduled: BTreeSet<Key>,
     pub(crate) per_node: HashMap<String, usize>,
     pub(crate) dirty_deployments: BTreeSet<Key>,
     pub(crate) dirty_replicasets: BTreeSet<Key>,
@@ -102,26 +104,30 @@ impl Cache {
         };
         // Owners first, so their dependents are judged against the owners' latest state. History
         // carries no typed objects: a change means "look at the current state", as an informer's
-        // resync would; a deletion carries the final state.
+        // resync would; a deletion's JSON is the final state.
         for e in deployments {
-            match (&e.gone, store.deployments.get(&e.key.0, &e.key.1)) {
-                (Some(gone), _) => self.remove_deployment(gone),
-                (None, Some(current)) => self.upsert_deployment(&current.obj),
-                (None, None) => {}
+            if e.ty == EventType::Deleted {
+                if let Some(gone) = e.decode() {
+                    self.remove_deployment(&gone);
+                }
+            } else if let Some(current) = store.deployments.get(&e.key.0, &e.key.1) {
+                self.upsert_deployment(&current.obj());
             }
         }
         for e in replicasets {
-            match (&e.gone, store.replicasets.get(&e.key.0, &e.key.1)) {
-                (Some(gone), _) => self.remove_rs(gone),
-                (None, Some(current)) => self.upsert_rs(&current.obj),
-                (None, None) => {}
+            if e.ty == EventType::Deleted {
+                if let Some(gone) = e.decode() {
+                    self.remove_rs(&gone);
+                }
+            } else if let Some(current) = store.replicasets.get(&e.key.0, &e.key.1) {
+                self.upsert_rs(&current.obj());
             }
         }
         for e in pods {
-            match (&e.gone, store.pods.get(&e.key.0, &e.key.1)) {
-                (Some(gone), _) => self.remove_pod(gone),
-                (None, Some(current)) => self.upsert_pod(&current.obj),
-                (None, None) => {}
+            if e.ty == EventType::Deleted {
+                self.remove_pod(&e.key);
+            } else if let Some(current) = store.pods.get(&e.key.0, &e.key.1) {
+                self.upsert_pod(&current.obj());
             }
         }
         if !nodes.is_empty() {
@@ -143,14 +149,14 @@ impl Cache {
             requeue_replicasets: requeue.1,
             ..Default::default()
         };
-        for d in store.deployments.values() {
-            self.upsert_deployment(d);
+        for d in store.deployments.objects() {
+            self.upsert_deployment(&d);
         }
-        for rs in store.replicasets.values() {
-            self.upsert_rs(rs);
+        for rs in store.replicasets.objects() {
+            self.upsert_rs(&rs);
         }
-        for pod in store.pods.values() {
-            self.upsert_pod(pod);
+        for pod in store.pods.objects() {
+            self.upsert_pod(&pod);
         }
     }
 
@@ -277,14 +283,9 @@ impl Cache {
         };
         self.live.remove(uid);
         self.rs_keys.remove(uid);
-        let orphaned: Vec<Key> = self
-            .pods_owned
-            .get(uid)
-            .into_iter()
-            .flat_map(|m| m.iter())
-            .filter(|(_, p)| self.is_garbage(&p.metadata))
-            .map(|(k, _)| k.clone())
-            .collect();
+        // The collector checks each against the store before it deletes: a pod with another
+        // owner still alive stays.
+        let orphaned: Vec<Key> = self.owned_keys(uid).cloned().collect();
         self.garbage_pods.extend(orphaned);
     }
 
@@ -316,7 +317,7 @@ impl Cache {
         Some(entry)
     }
 
-    fn upsert_pod(&mut self, pod: &Arc<Pod>) {
+    fn upsert_pod(&mut self, pod: &Pod) {
         let meta = &pod.metadata;
         let key = key_of(meta);
         let previous = self.unfile_pod(&key);
@@ -337,13 +338,13 @@ impl Cache {
             self.pods_owned
                 .entry(uid.clone())
                 .or_default()
-                .insert(key.clone(), Arc::clone(pod));
+                .insert(key.clone());
         }
         if entry.orphan {
             self.pod_orphans
                 .entry(key.0.clone())
                 .or_default()
-                .insert(key.clone(), Arc::clone(pod));
+                .insert(key.clone());
             // A new orphan may be adopted by any ReplicaSet of its namespace.
             if !previous.as_ref().is_some_and(|p| p.orphan) {
                 let here: Vec<Key> = self
@@ -356,7 +357,7 @@ impl Cache {
             }
         }
         if entry.unscheduled {
-            self.unscheduled.insert(key.clone(), Arc::clone(pod));
+            self.unscheduled.insert(key.clone());
         } else {
             self.unschedulable.remove(&key);
         }
@@ -381,21 +382,22 @@ impl Cache {
         }
     }
 
-    fn remove_pod(&mut self, pod: &Pod) {
-        let key = key_of(&pod.metadata);
-        self.unschedulable.remove(&key);
-        if let Some(entry) = self.unfile_pod(&key) {
+    fn remove_pod(&mut self, key: &Key) {
+        self.unschedulable.remove(key);
+        if let Some(entry) = self.unfile_pod(key) {
             self.retry_unschedulable |= entry.node.is_some();
             self.mark_rs(entry.owner.as_deref());
         }
     }
 
-    /// The pods a controller (by uid) owns, in name order.
-    pub(crate) fn owned_by(&self, uid: &str) -> impl Iterator<Item = &Arc<Pod>> {
-        self.pods_owned
-            .get(uid)
-            .into_iter()
-            .flat_map(|m| m.values())
+    /// The keys of the pods a controller (by uid) owns, in name order.
+    pub(crate) fn owned_keys(&self, uid: &str) -> impl Iterator<Item = &Key> {
+        self.pods_owned.get(uid).into_iter().flatten()
+    }
+
+    /// The pods a controller (by uid) owns, in name order, as the store has them now.
+    pub(crate) fn owned_by(&self, store: &Store, uid: &str) -> Vec<Arc<Pod>> {
+        pods_at(store, self.owned_keys(uid))
     }
 
     /// The ReplicaSets a Deployment (by uid) owns.
@@ -405,6 +407,13 @@ impl Cache {
             .map(|m| m.values().cloned().collect())
             .unwrap_or_default()
     }
+}
+
+/// The pods at these keys, as the store has them now (decoded); keys gone from it are skipped.
+pub(crate) fn pods_at<'a>(store: &Store, keys: impl IntoIterator<Item = &'a Key>) -> Vec<Arc<Pod>> {
+    keys.into_iter()
+        .filter_map(|(ns, name)| store.get::<Pod>(ns, name))
+        .collect()
 }
 
 #[cfg(test)]

@@ -21,10 +21,7 @@ pub(super) fn collect(store: &mut Store, now: Timestamp, cache: &mut Cache) {
         // Its pods go in the same pass rather than after the cache has seen the removal.
         if let Some(uid) = rs.metadata.uid.as_deref() {
             cache.live.remove(uid);
-            let pods: Vec<_> = cache
-                .owned_by(uid)
-                .map(|p| super::cache::key_of(&p.metadata))
-                .collect();
+            let pods: Vec<_> = cache.owned_keys(uid).cloned().collect();
             cache.garbage_pods.extend(pods);
         }
     }

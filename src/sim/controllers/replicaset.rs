@@ -16,7 +16,7 @@ use super::super::events::{self, Source};
 use super::super::kinds::Res;
 use super::super::selector::LabelSelector;
 use super::super::store::Store;
-use super::cache::Cache;
+use super::cache::{Cache, pods_at};
 use super::{
     controller_of, controller_ref, delete_pod, is_active, is_available, is_ready, nonzero, phase,
     ready_since,
@@ -55,11 +55,8 @@ fn sync(store: &mut Store, now: Timestamp, rs: &ReplicaSet, cache: &Cache) -> bo
         return false;
     };
     let uid = rs.metadata.uid.clone().unwrap_or_default();
-    let mut active: Vec<Arc<Pod>> = cache
-        .owned_by(&uid)
-        .filter(|p| is_active(p))
-        .cloned()
-        .collect();
+    let mut active: Vec<Arc<Pod>> = cache.owned_by(store, &uid);
+    active.retain(|p| is_active(p));
     if rs.metadata.deletion_timestamp.is_none() && !selector.is_empty() {
         active.retain(|p| selector.matches(p.metadata.labels.as_ref()) || !release(store, p, &uid));
         adopt(store, rs, &selector, cache, &mut active);
@@ -107,8 +104,9 @@ fn adopt(
         return;
     };
     let owner = controller_ref("apps/v1", "ReplicaSet", &rs.metadata);
+    let orphans = pods_at(store, orphans);
     for pod in orphans
-        .values()
+        .iter()
         .filter(|p| selector.matches(p.metadata.labels.as_ref()))
     {
         let (pns, name) = names(&pod.metadata);
@@ -126,7 +124,7 @@ fn adopt(
                 .get_or_insert_with(Vec::new)
                 .push(owner);
         }) {
-            active.push(stored.obj);
+            active.push(stored.obj());
         }
     }
 }
@@ -154,7 +152,8 @@ fn manage(
             };
             match store.create(pod, now) {
                 Ok(stored) => {
-                    let name = stored.obj.metadata.name.clone().unwrap_or_default();
+                    let pod = stored.obj();
+                    let name = pod.metadata.name.clone().unwrap_or_default();
                     events::record(
                         store,
                         now,
@@ -164,7 +163,7 @@ fn manage(
                         format!("Created pod: {name}"),
                         SOURCE,
                     );
-                    active.push(stored.obj);
+                    active.push(pod);
                 }
                 Err(e) => {
                     let msg = format!("Error creating: {}", e.message);
@@ -179,10 +178,10 @@ fn manage(
             Some(owner) => cache.replicasets_of(&owner.uid),
             None => Vec::new(),
         };
-        let related: Vec<&Arc<Pod>> = family
+        let related: Vec<Arc<Pod>> = family
             .iter()
             .filter_map(|r| r.metadata.uid.as_deref())
-            .flat_map(|uid| cache.owned_by(uid))
+            .flat_map(|uid| cache.owned_by(store, uid))
             .collect();
         let victims = pods_to_delete(active, &related, (have - want).min(BURST), now);
         for pod in &victims {
@@ -270,7 +269,7 @@ fn qos_class(pod: &Pod) -> &'static str {
 /// `getPodsToDelete`: the first `n` pods in the real deletion preference order.
 fn pods_to_delete(
     active: &[Arc<Pod>],
-    related: &[&Arc<Pod>],
+    related: &[Arc<Pod>],
     n: usize,
     now: Timestamp,
 ) -> Vec<Arc<Pod>> {

@@ -13,7 +13,7 @@ use k8s_openapi::api::core::v1::{Node, Pod, PodCondition, Taint, Toleration};
 
 use super::super::events::{self, Source};
 use super::super::store::Store;
-use super::cache::{Cache, key_of};
+use super::cache::{Cache, key_of, pods_at};
 use super::{by_age, quantity, time};
 
 const SOURCE: Source<'static> = Source {
@@ -28,12 +28,13 @@ pub(super) fn reconcile(store: &mut Store, now: Timestamp, cache: &mut Cache) {
     if std::mem::take(&mut cache.retry_unschedulable) {
         cache.unschedulable.clear();
     }
-    let mut waiting: Vec<Arc<Pod>> = cache
-        .unscheduled
-        .iter()
-        .filter(|(key, _)| !cache.unschedulable.contains(*key))
-        .map(|(_, p)| Arc::clone(p))
-        .collect();
+    let mut waiting: Vec<Arc<Pod>> = pods_at(
+        store,
+        cache
+            .unscheduled
+            .iter()
+            .filter(|key| !cache.unschedulable.contains(*key)),
+    );
     if waiting.is_empty() {
         return;
     }
@@ -77,7 +78,7 @@ fn bind(
         events::record(
             store,
             now,
-            events::reference(&*bound.obj, None),
+            events::reference(&*bound.obj(), None),
             "Normal",
             "Scheduled",
             message,
@@ -114,7 +115,7 @@ fn unschedulable(store: &mut Store, now: Timestamp, pod: &Pod, message: String) 
         events::record(
             store,
             now,
-            events::reference(&*stored.obj, None),
+            events::reference(&*stored.obj(), None),
             "Warning",
             "FailedScheduling",
             message,

@@ -179,6 +179,14 @@ impl CtrRt {
             (ProbeKind::Liveness, &spec.liveness_probe),
             (ProbeKind::Readiness, &spec.readiness_probe),
         ];
+        // Exactly as long as needed (`collect` would make room for all three kinds): the kubelet
+        // keeps one of these per container of every pod.
+        let mut probes = Vec::with_capacity(kinds.iter().filter(|(_, p)| p.is_some()).count());
+        probes.extend(
+            kinds.into_iter().filter_map(|(k, p)| {
+                Some(ProbeRt::new(k, ProbeSpec::new(p.as_ref()?, spec), anchor))
+            }),
+        );
         Self {
             name: spec.name.clone(),
             image: spec.image.clone().unwrap_or_default(),
@@ -191,12 +199,7 @@ impl CtrRt {
             ended: None,
             last: None,
             backoff: None,
-            probes: kinds
-                .into_iter()
-                .filter_map(|(k, p)| {
-                    Some(ProbeRt::new(k, ProbeSpec::new(p.as_ref()?, spec), anchor))
-                })
-                .collect(),
+            probes,
             started: false,
             ready: false,
         }

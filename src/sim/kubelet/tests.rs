@@ -60,7 +60,7 @@ impl Harness {
         }))
         .unwrap();
         let now = self.now();
-        self.store.create(pod, now).unwrap().obj
+        self.store.create(pod, now).unwrap().obj()
     }
 
     pub fn tick(&mut self) {
@@ -161,7 +161,7 @@ pub(crate) fn cluster_pod(cluster: &Cluster, name: &str, containers: Value) -> A
         "spec": {"nodeName": "node-1", "containers": containers}
     }))
     .unwrap();
-    cluster.write(|store, now| store.create(pod, now).unwrap().obj)
+    cluster.write(|store, now| store.create(pod, now).unwrap().obj())
 }
 
 /// Moves a cluster's clock on in 100 ms steps, ticking the kubelet after each.

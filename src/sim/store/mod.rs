@@ -1,10 +1,10 @@
-//! The in-memory object store of one simulated cluster: typed tables, one global resourceVersion
-//! counter, a bounded per-kind history of changes for watches, and a broadcast of live changes.
+//! The in-memory object store of one simulated cluster: a table per kind (objects as JSON, typed too
+//! where few), one global resourceVersion counter, a bounded per-kind history of changes for watches,
+//! and a broadcast of live changes.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
@@ -13,8 +13,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+pub(super) mod precise;
+mod stored;
 mod table;
 
+pub use stored::Stored;
 pub use table::{EventType, Selection, Since, Table, WatchEvent};
 
 use super::object::SimObject;
@@ -22,43 +25,6 @@ use super::status::ApiError;
 
 /// `(namespace, name)`; the namespace is empty for cluster-scoped kinds.
 pub type Key = (String, String);
-
-/// One object. The table keeps only the typed object: keeping its JSON as well cost a third more
-/// memory at 10,000 pods, and serializing on demand is cheap next to sending it. A write hands
-/// back the JSON it already made (for its history entry) so its response need not serialize again.
-#[derive(Debug)]
-pub struct Stored<T> {
-    pub obj: Arc<T>,
-    json: Option<Bytes>,
-}
-
-impl<T> Clone for Stored<T> {
-    fn clone(&self) -> Self {
-        Self {
-            obj: Arc::clone(&self.obj),
-            json: self.json.clone(),
-        }
-    }
-}
-
-impl<T: SimObject> Stored<T> {
-    pub fn new(obj: Arc<T>) -> Self {
-        Self { obj, json: None }
-    }
-
-    /// The object's JSON (as stored: apiVersion and kind of the storage version).
-    pub fn json(&self) -> Bytes {
-        match &self.json {
-            Some(json) => json.clone(),
-            None => Bytes::from(serde_json::to_vec(&*self.obj).unwrap_or_default()),
-        }
-    }
-
-    /// The same object without the JSON, as the table keeps it.
-    fn lean(&self) -> Self {
-        Self::new(Arc::clone(&self.obj))
-    }
-}
 
 /// One cluster's objects.
 #[derive(Debug)]
@@ -162,16 +128,14 @@ impl Store {
     }
 
     pub fn get<T: SimObject>(&self, namespace: &str, name: &str) -> Option<Arc<T>> {
-        T::table(self)
-            .get(namespace, name)
-            .map(|s| Arc::clone(&s.obj))
+        T::table(self).get(namespace, name).map(Stored::obj)
     }
 
     /// Every object of a kind, in one namespace or all, in key order.
     pub fn list<T: SimObject>(&self, namespace: Option<&str>) -> Vec<Arc<T>> {
         T::table(self)
             .range(namespace, None)
-            .map(|(_, s)| Arc::clone(&s.obj))
+            .map(|(_, s)| s.obj())
             .collect()
     }
 
@@ -232,24 +196,50 @@ impl Store {
         if T::HAS_STATUS {
             meta.generation = Some(1);
         }
-        self.commit(key, obj, EventType::Added)
+        self.commit(key, obj, EventType::Added, None)
     }
 
     /// Replaces an object (PUT). A resourceVersion in `obj` must match the stored one (else 409
     /// Conflict); identity fields are kept; `generation` moves when the spec changes.
-    pub fn update<T: SimObject>(&mut self, mut obj: T) -> Result<Stored<T>, ApiError> {
+    pub fn update<T: SimObject>(&mut self, obj: T) -> Result<Stored<T>, ApiError> {
         let info = T::info();
-        let namespace = if info.namespaced {
-            obj.metadata().namespace.clone().unwrap_or_default()
-        } else {
-            String::new()
-        };
-        let name = obj.metadata().name.clone().unwrap_or_default();
-        let key = (namespace, name.clone());
+        let key = key_of(&obj, info.namespaced);
         let Some(old) = T::table(self).items.get(&key).cloned() else {
-            return Err(ApiError::not_found(info.plural, info.group, &name));
+            return Err(ApiError::not_found(info.plural, info.group, &key.1));
         };
-        let old_meta = old.obj.metadata();
+        let old_obj = old.obj();
+        self.replace(key, old, old_obj, obj)
+    }
+
+    /// Read-modify-write without a precondition: what controllers use.
+    pub fn mutate<T: SimObject>(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        f: impl FnOnce(&mut T),
+    ) -> Result<Stored<T>, ApiError> {
+        let info = T::info();
+        let Some(old) = T::table(self).get(namespace, name).cloned() else {
+            return Err(ApiError::not_found(info.plural, info.group, name));
+        };
+        let old_obj = old.obj();
+        let mut obj = (*old_obj).clone();
+        f(&mut obj);
+        obj.metadata_mut().resource_version = None;
+        let key = key_of(&obj, info.namespaced);
+        self.replace(key, old, old_obj, obj)
+    }
+
+    /// `update` once the stored object is at hand (typed as well, so it is decoded only once).
+    fn replace<T: SimObject>(
+        &mut self,
+        key: Key,
+        old: Stored<T>,
+        old_obj: Arc<T>,
+        mut obj: T,
+    ) -> Result<Stored<T>, ApiError> {
+        let info = T::info();
+        let old_meta = old_obj.metadata();
         if let Some(rv) = obj
             .metadata()
             .resource_version
@@ -257,7 +247,7 @@ impl Store {
             .filter(|rv| !rv.is_empty())
             && Some(rv) != old_meta.resource_version.as_deref()
         {
-            return Err(ApiError::conflict(info.plural, info.group, &name));
+            return Err(ApiError::conflict(info.plural, info.group, &key.1));
         }
         let meta = obj.metadata_mut();
         meta.uid.clone_from(&old_meta.uid);
@@ -269,31 +259,14 @@ impl Store {
         meta.resource_version.clone_from(&old_meta.resource_version);
         meta.managed_fields = None;
         meta.generation = old_meta.generation;
-        if T::HAS_STATUS && spec_of(&obj) != spec_of(&*old.obj) {
+        if T::HAS_STATUS && spec_of(&obj) != spec_of(&*old_obj) {
             obj.metadata_mut().generation = Some(old_meta.generation.unwrap_or(0) + 1);
         }
         // A write that changes nothing keeps its resourceVersion and sends no watch event.
-        if obj == *old.obj {
-            return Ok(old);
+        if obj == *old_obj {
+            return Ok(old.with_obj(old_obj));
         }
-        self.commit(key, obj, EventType::Modified)
-    }
-
-    /// Read-modify-write without a precondition: what controllers use.
-    pub fn mutate<T: SimObject>(
-        &mut self,
-        namespace: &str,
-        name: &str,
-        f: impl FnOnce(&mut T),
-    ) -> Result<Stored<T>, ApiError> {
-        let info = T::info();
-        let Some(old) = T::table(self).get(namespace, name) else {
-            return Err(ApiError::not_found(info.plural, info.group, name));
-        };
-        let mut obj = (*old.obj).clone();
-        f(&mut obj);
-        obj.metadata_mut().resource_version = None;
-        self.update(obj)
+        self.commit(key, obj, EventType::Modified, Some(&*old_obj))
     }
 
     /// Starts a graceful deletion as the API server does: the object stays, with `deletionTimestamp`
@@ -310,15 +283,16 @@ impl Store {
         let Some(old) = T::table(self).get(namespace, name) else {
             return Err(ApiError::not_found(info.plural, info.group, name));
         };
-        if old.obj.metadata().deletion_timestamp.is_some() {
-            return Ok(old.clone());
+        let old_obj = old.obj();
+        if old_obj.metadata().deletion_timestamp.is_some() {
+            return Ok(old.clone().with_obj(old_obj));
         }
-        let mut obj = (*old.obj).clone();
+        let mut obj = (*old_obj).clone();
         let meta = obj.metadata_mut();
         meta.deletion_timestamp = Some(Time(deadline));
         meta.deletion_grace_period_seconds = Some(grace_seconds);
         let key = (namespace.to_string(), name.to_string());
-        self.commit(key, obj, EventType::Modified)
+        self.commit(key, obj, EventType::Modified, Some(&*old_obj))
     }
 
     /// Removes an object at once and tells the watchers (DELETED carries the final state).
@@ -332,68 +306,51 @@ impl Store {
         let Some(old) = T::table_mut(self).items.remove(&key) else {
             return Err(ApiError::not_found(info.plural, info.group, name));
         };
-        let mut obj = (*old.obj).clone();
+        let mut obj = Arc::unwrap_or_clone(old.obj());
         self.rv += 1;
         obj.metadata_mut().resource_version = Some(self.rv.to_string());
-        let stored = serialize(obj)?;
+        let sel = Selection::of(&obj);
+        let stored = stored::serialize(obj)?;
         let (rv, limit) = (self.rv, self.history_limit);
-        T::table_mut(self).record(
-            WatchEvent {
-                rv,
-                ty: EventType::Deleted,
-                sel: Selection::of(&*stored.obj),
-                key,
-                json: stored.json(),
-                // The final state is the last one, so no filter can judge them apart.
-                prev_sel: None,
-                gone: Some(Arc::clone(&stored.obj)),
-            },
-            limit,
-        );
+        // The final state is the last one, so no filter can judge them apart: no `prev_sel`.
+        let event = WatchEvent::new(rv, EventType::Deleted, key, stored.json(), sel, None);
+        T::table_mut(self).record(event, limit);
         Ok(stored)
     }
 
+    /// Stores a new state of an object; `prev` is the state it replaces (for filtered watches).
     fn commit<T: SimObject>(
         &mut self,
         key: Key,
         mut obj: T,
         ty: EventType,
+        prev: Option<&T>,
     ) -> Result<Stored<T>, ApiError> {
         let rv = self.rv + 1;
         obj.metadata_mut().resource_version = Some(rv.to_string());
-        let stored = serialize(obj)?;
+        let sel = Selection::of(&obj);
+        let prev_sel = prev.map(Selection::of).filter(|old| *old != sel);
+        let stored = stored::serialize(obj)?;
         self.rv = rv;
         let limit = self.history_limit;
         let table = T::table_mut(self);
-        let sel = Selection::of(&*stored.obj);
-        let prev_sel = table
-            .items
-            .insert(key.clone(), stored.lean())
-            .map(|old| Selection::of(&*old.obj))
-            .filter(|old| *old != sel);
+        table.items.insert(key.clone(), stored.lean());
         table.record(
-            WatchEvent {
-                rv,
-                ty,
-                key,
-                json: stored.json(),
-                sel,
-                prev_sel,
-                gone: None,
-            },
+            WatchEvent::new(rv, ty, key, stored.json(), sel, prev_sel),
             limit,
         );
         Ok(stored)
     }
 }
 
-fn serialize<T: SimObject>(obj: T) -> Result<Stored<T>, ApiError> {
-    let json = serde_json::to_vec(&obj)
-        .map_err(|e| ApiError::internal(format!("cannot serialize {}: {e}", T::KIND)))?;
-    Ok(Stored {
-        obj: Arc::new(obj),
-        json: Some(Bytes::from(json)),
-    })
+/// `(namespace, name)` of an object; the namespace is empty for cluster-scoped kinds.
+fn key_of<T: SimObject>(obj: &T, namespaced: bool) -> Key {
+    let meta = obj.metadata();
+    let namespace = match namespaced {
+        true => meta.namespace.clone().unwrap_or_default(),
+        false => String::new(),
+    };
+    (namespace, meta.name.clone().unwrap_or_default())
 }
 
 fn spec_of<T: SimObject>(obj: &T) -> serde_json::Value {
@@ -461,11 +418,11 @@ mod tests {
         let mut s = Store::new(1);
         s.create(ns("shop"), now()).unwrap();
         let created = s.create(deploy("web", 2), now()).unwrap();
-        assert_eq!(created.obj.metadata.generation, Some(1));
-        let rv1 = created.obj.metadata.resource_version.clone().unwrap();
+        assert_eq!(created.obj().metadata.generation, Some(1));
+        let rv1 = created.obj().metadata.resource_version.clone().unwrap();
 
         // Stale resourceVersion: conflict with the real wording.
-        let mut stale = (*created.obj).clone();
+        let mut stale = (*created.obj()).clone();
         stale.metadata.resource_version = Some("1".into());
         let err = s.update(stale).unwrap_err();
         assert_eq!(err.code, 409);
@@ -480,9 +437,9 @@ mod tests {
                 d.metadata.labels = Some([("team".to_string(), "a".to_string())].into());
             })
             .unwrap();
-        assert_eq!(labelled.obj.metadata.generation, Some(1));
+        assert_eq!(labelled.obj().metadata.generation, Some(1));
         assert_ne!(
-            labelled.obj.metadata.resource_version.as_deref(),
+            labelled.obj().metadata.resource_version.as_deref(),
             Some(rv1.as_str())
         );
         let scaled = s
@@ -490,7 +447,7 @@ mod tests {
                 d.spec.as_mut().unwrap().replicas = Some(5)
             })
             .unwrap();
-        assert_eq!(scaled.obj.metadata.generation, Some(2));
+        assert_eq!(scaled.obj().metadata.generation, Some(2));
 
         // A no-op write keeps the resourceVersion.
         let before = s.resource_version();
@@ -544,7 +501,7 @@ mod tests {
         d.metadata.generate_name = Some("web-".into());
         d.metadata.namespace = Some("a".into());
         let made = s.create(d, now()).unwrap();
-        let name = made.obj.metadata.name.clone().unwrap();
+        let name = made.obj().metadata.name.clone().unwrap();
         assert!(name.starts_with("web-") && name.len() == 9, "{name}");
         let mut d = deploy("y", 1);
         d.metadata.namespace = Some("b".into());

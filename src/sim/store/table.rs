@@ -2,6 +2,7 @@
 //! that watches read.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::marker::PhantomData;
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -66,9 +67,10 @@ impl Selection {
     }
 }
 
-/// One change, as a watch delivers it. History keeps these for a while, so they hold the JSON and
-/// the selectable state, not the typed object (which is several times larger): readers that need
-/// the object look up its current state in the table, as an informer would.
+/// One change, as a watch delivers it. History keeps these for a while, so they hold the JSON (the
+/// table's own, shared) and the selectable state, not the typed object (which is several times
+/// larger): readers that need the object look up its current state in the table, as an informer
+/// would, or decode the JSON (the final state of a deleted object).
 #[derive(Debug)]
 pub struct WatchEvent<T> {
     pub rv: u64,
@@ -79,12 +81,31 @@ pub struct WatchEvent<T> {
     /// The selectable state before a MODIFIED change, when it differs, so a filtered watch can
     /// tell an object that stopped matching (sent as DELETED) from one that started to (ADDED).
     pub prev_sel: Option<Selection>,
-    /// The final state of a DELETED object (it is no longer in the table).
-    pub gone: Option<Arc<T>>,
+    _kind: PhantomData<fn() -> T>,
 }
 
 impl<T: SimObject> WatchEvent<T> {
-    /// The object as of this change, decoded from its JSON (for Table output).
+    pub fn new(
+        rv: u64,
+        ty: EventType,
+        key: Key,
+        json: Bytes,
+        sel: Selection,
+        prev_sel: Option<Selection>,
+    ) -> Self {
+        Self {
+            rv,
+            ty,
+            key,
+            json,
+            sel,
+            prev_sel,
+            _kind: PhantomData,
+        }
+    }
+
+    /// The object as of this change, decoded from its JSON (for Table output, and the final state
+    /// of a deleted object).
     pub fn decode(&self) -> Option<T> {
         serde_json::from_slice(&self.json).ok()
     }
@@ -152,8 +173,9 @@ impl<T: SimObject> Table<T> {
             .take_while(move |(k, _)| namespace.is_none_or(|ns| k.0 == ns))
     }
 
-    pub fn values(&self) -> impl Iterator<Item = &Arc<T>> {
-        self.items.values().map(|s| &s.obj)
+    /// Every object, typed (kinds kept as JSON alone are decoded one by one).
+    pub fn objects(&self) -> impl Iterator<Item = Arc<T>> + '_ {
+        self.items.values().map(Stored::obj)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<WatchEvent<T>>> {

@@ -224,7 +224,7 @@ impl<'a> Sync<'a> {
                         .push(owner);
                 })
             {
-                claimed.push(stored.obj);
+                claimed.push(stored.obj());
             }
         }
         claimed

@@ -86,7 +86,7 @@ impl Sync<'_> {
                     .get_or_insert_with(Default::default)
                     .min_ready_seconds = nonzero(min_ready);
             }) {
-            Ok(stored) => stored.obj,
+            Ok(stored) => stored.obj(),
             Err(_) => Arc::clone(rs),
         }
     }
@@ -134,7 +134,7 @@ impl Sync<'_> {
             status: None,
         };
         let created = match self.store.create(rs, self.now) {
-            Ok(stored) => stored.obj,
+            Ok(stored) => stored.obj(),
             Err(e) if e.reason == "AlreadyExists" => {
                 let existing = self.store.get::<ReplicaSet>(self.namespace(), &name)?;
                 let ours = controller_of(&existing.metadata).map(|o| o.uid.as_str())

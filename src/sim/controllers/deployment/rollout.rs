@@ -173,7 +173,10 @@ impl Sync<'_> {
         }
         sets.old.iter().any(|rs| {
             let uid = rs.metadata.uid.as_deref().unwrap_or("");
-            self.cache.owned_by(uid).any(|p| !is_finished(p))
+            self.cache
+                .owned_by(self.store, uid)
+                .iter()
+                .any(|p| !is_finished(p))
         })
     }
 }

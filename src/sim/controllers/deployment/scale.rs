@@ -181,7 +181,7 @@ impl Sync<'_> {
                 format!("Scaled {operation} replica set {name} from {from} to {to}"),
             );
         }
-        Some(stored.obj)
+        Some(stored.obj())
     }
 
     /// `cleanupDeployment`: deletes the oldest scaled-down ReplicaSets beyond revisionHistoryLimit.

@@ -110,8 +110,8 @@ impl Autoscale<'_> {
         self.store
             .pods
             .range(ns, None)
-            .filter(|(_, s)| selector.matches(s.obj.metadata.labels.as_ref()))
-            .map(|(_, s)| Arc::clone(&s.obj))
+            .map(|(_, s)| s.obj())
+            .filter(|p| selector.matches(p.metadata.labels.as_ref()))
             .collect()
     }
 
