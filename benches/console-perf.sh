@@ -13,6 +13,8 @@
 #   SETTLE=SECONDS    wait after the first full frame before the idle window (default 5)
 #   KEYS=TEXT         type these keys after the first full frame, before SETTLE (KEYS=3: the
 #                     pods view, whose AGE column changes every second for young pods)
+#   CONSOLE_ENV="V=X ..."  extra environment for the console process only (e.g.
+#                     CONSOLE_ENV=MIMALLOC_ALLOW_THP=0: no transparent huge pages for its heap)
 #   KEEP=DIR          copy each run's write log (stamps.N: "time bytes" per read) and the bytes
 #                     themselves (stamps.N.raw) to DIR
 #
@@ -30,7 +32,9 @@
 #   (frames are at least 33 ms apart, so one poll interval rarely holds two). "CPU s": the
 #   console's user+system time up to then.
 # - memory at the first full frame: VmRSS ("RSS MB"), VmHWM (peak) and RssAnon (the heap and
-#   stacks, without the mapped binary); VmRSS and RssAnon again after the idle window ("end").
+#   stacks, without the mapped binary), and how much of that is transparent huge pages
+#   (AnonHugePages in smaps_rollup: mimalloc asks for them, and each is 2 MB of RSS once touched);
+#   VmRSS and RssAnon again after the idle window ("end").
 # - idle: after SETTLE seconds, utime+stime (/proc/PID/stat) over IDLE_SECONDS with no key
 #   pressed, as % of one core; bytes the console wrote to the terminal in that window, per second,
 #   and how many separate reads tmux made of them per second (about one per frame).
@@ -124,7 +128,7 @@ else
     console=(demo --pods "$pods" "${scenario[@]}")
 fi
 
-command="exec env XDG_CONFIG_HOME=$dir/config XDG_STATE_HOME=$dir/state XDG_DATA_HOME=$dir/data"
+command="exec env XDG_CONFIG_HOME=$dir/config XDG_STATE_HOME=$dir/state XDG_DATA_HOME=$dir/data ${CONSOLE_ENV:-}"
 command+="$(printf ' %q' "$bin" "${console[@]}")"
 
 # The pane's first process only holds the pane until pipe-pane is attached; respawn-pane then
@@ -148,8 +152,8 @@ full_frame() {
 }
 
 # One line per run; the same formats make the min-max line.
-columns=(run "frame s" "poll s" "CPU s" "RSS MB" "HWM MB" "anon MB" "RSS end" "anon end" "idle CPU%" "idle B/s" "writes/s")
-formats=(%s %.3f %.3f %.2f %.1f %.1f %.1f %.1f %.1f %.2f %.0f %.2f)
+columns=(run "frame s" "poll s" "CPU s" "RSS MB" "HWM MB" "anon MB" "THP MB" "RSS end" "anon end" "idle CPU%" "idle B/s" "writes/s")
+formats=(%s %.3f %.3f %.2f %.1f %.1f %.1f %.0f %.1f %.1f %.2f %.0f %.2f)
 printf '%-7s' "${columns[0]}"; printf ' %9s' "${columns[@]:1}"; printf '\n'
 results="$dir/results"
 for run in $(seq 1 "$runs"); do
@@ -183,6 +187,7 @@ for run in $(seq 1 "$runs"); do
     rss=$(kb "$pid" VmRSS)
     hwm=$(kb "$pid" VmHWM)
     anon=$(kb "$pid" RssAnon)
+    thp=$(awk '$1 == "AnonHugePages:" { print $2 }' "/proc/$pid/smaps_rollup")
     # The frame that completed the screen: the first write after the last poll that missed it.
     frame=$(awk -v b="$before" -v l="$launch" -v s="$seen" \
         '$1 > b && $1 <= s { printf "%.3f", $1 - l; exit }' "$log")
@@ -200,8 +205,8 @@ for run in $(seq 1 "$runs"); do
     anon_end=$(kb "$pid" RssAnon)
     values=("$run" "${frame:-nan}" "$poll"
         "$(awk -v c="$cpu_start" -v t="$tick" 'BEGIN { print c / t }')"
-        "$(awk -v a="$rss" -v b="$hwm" -v c="$anon" -v d="$rss_end" -v e="$anon_end" \
-            'BEGIN { print a / 1024, b / 1024, c / 1024, d / 1024, e / 1024 }')"
+        "$(awk -v a="$rss" -v b="$hwm" -v c="$anon" -v h="$thp" -v d="$rss_end" -v e="$anon_end" \
+            'BEGIN { print a / 1024, b / 1024, c / 1024, h / 1024, d / 1024, e / 1024 }')"
         "$(awk -v c="$((cpu1 - cpu0))" -v t="$tick" -v i="$idle" -v b="$((bytes1 - bytes0))" \
             -v w="$((writes1 - writes0))" 'BEGIN { print 100 * c / t / i, b / i, w / i }')")
     read -r -a values <<<"${values[*]}"
@@ -229,4 +234,4 @@ awk -v formats="${formats[*]}" '{
     for (i = 2; i <= n; i++) printf " %9s", sprintf(f[i] "-" f[i], lo[i], hi[i])
     printf "\n"
 }' "$results"
-echo "pods: $pods, runs: $runs, idle window: ${idle}s after ${settle}s, scenario: ${SCENARIO:-default}, $([ -n "${INPROCESS:-}" ] && echo "fleet in the console's process" || echo "fleet in a separate process"), binary: $bin"
+echo "pods: $pods, runs: $runs, idle window: ${idle}s after ${settle}s, scenario: ${SCENARIO:-default}, keys: ${KEYS:-none}, console env: ${CONSOLE_ENV:-none}, $([ -n "${INPROCESS:-}" ] && echo "fleet in the console's process" || echo "fleet in a separate process"), binary: $bin"
