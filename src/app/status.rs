@@ -212,6 +212,8 @@ pub async fn collect(console: &super::console::Console, timeout: std::time::Dura
         }
     }
     drop(handles);
+    // Fold what arrived since the last fold.
+    crate::state::update(&mut state, crate::state::Msg::Tick, clock());
     report(&state, clock())
 }
 

@@ -78,6 +78,10 @@ pub struct Notice {
 /// How long a notice stays.
 const NOTICE_FOR: SignedDuration = SignedDuration::from_secs(6);
 
+/// Folding the fleet and refreshing the open table cost O(pods); under a steady stream of
+/// changes they run at most this often (a key press or the tick catches up at once).
+const FOLD_EVERY: SignedDuration = SignedDuration::from_secs(1);
+
 /// The detail screen's fetched part.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DetailLoad {
@@ -107,6 +111,10 @@ pub struct State {
     pub quit: bool,
     /// Something visible changed since the last frame.
     pub dirty: bool,
+    /// Rows changed since the fleet was last folded.
+    pub fold_pending: bool,
+    /// When the fleet was last folded.
+    pub last_fold: Option<Timestamp>,
 }
 
 impl State {
@@ -137,6 +145,8 @@ impl State {
             tz: jiff::tz::TimeZone::UTC,
             quit: false,
             dirty: true,
+            fold_pending: false,
+            last_fold: None,
         }
     }
 
@@ -189,6 +199,15 @@ impl State {
         usize::from(self.size.1.saturating_sub(6)).max(1)
     }
 
+    /// Folds the fleet from the clusters' rows and refreshes the open table.
+    pub fn fold(&mut self, now: Timestamp) {
+        self.fleet = fleet::build(&self.clusters, now);
+        self.refresh(now);
+        self.fold_pending = false;
+        self.last_fold = Some(now);
+        self.dirty = true;
+    }
+
     pub fn notify(&mut self, level: Level, text: impl Into<String>, now: Timestamp) {
         self.notice = Some(Notice {
             level,
@@ -203,6 +222,10 @@ impl State {
 pub fn update(state: &mut State, msg: Msg, now: Timestamp) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => {
+            // What the user acts on must be current.
+            if state.fold_pending {
+                state.fold(now);
+            }
             let effects = input::key(state, key, now);
             state.dirty = true;
             effects
@@ -215,6 +238,9 @@ pub fn update(state: &mut State, msg: Msg, now: Timestamp) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Tick => {
+            if state.fold_pending {
+                state.fold(now);
+            }
             if state
                 .notice
                 .as_ref()
@@ -242,8 +268,17 @@ fn kube(state: &mut State, msg: KubeMsg, now: Timestamp) {
             for change in changes {
                 c.apply(change, now);
             }
-            state.fleet = fleet::build(&state.clusters, now);
-            state.refresh(now);
+            // The first change after a quiet second shows at once; a stream of them is folded
+            // at most once a second (by a later batch or the tick), which keeps an idle console
+            // idle and its terminal writes to about one frame a second.
+            let due = state
+                .last_fold
+                .is_none_or(|t| now.duration_since(t).abs() >= FOLD_EVERY);
+            if !due {
+                state.fold_pending = true;
+                return;
+            }
+            state.fold(now);
         }
         KubeMsg::Conn {
             cluster,

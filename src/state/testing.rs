@@ -184,6 +184,8 @@ pub fn sync(state: &mut State, cluster: usize, rows: Vec<Row>) {
         at: t0(),
     });
     update(state, conn, t0());
+    // Changes within a second are folded by the tick.
+    update(state, Msg::Tick, t0());
 }
 
 /// The seed-shaped fleet: healthy everywhere except export-service crash-looping in staging and

@@ -428,3 +428,49 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_stream_of_changes_is_folded_at_most_once_a_second_and_a_key_or_the_tick_catches_up() {
+    let mut s = fleet_state();
+    let scaled = |ready| {
+        let w = workload("arq", "arq-backend", 2, ready);
+        vec![Change::Apply(Row::Deployment(Arc::new(w)))]
+    };
+    let key_ = ObjKey::new("arq", "arq-backend");
+    update(
+        &mut s,
+        Msg::Kube(KubeMsg::Changes {
+            cluster: 0,
+            changes: scaled(1),
+        }),
+        at(5),
+    );
+    assert_eq!(
+        s.cell(0, &key_).unwrap().ready,
+        1,
+        "the first change after a quiet second shows at once"
+    );
+    s.dirty = false;
+    update(
+        &mut s,
+        Msg::Kube(KubeMsg::Changes {
+            cluster: 0,
+            changes: scaled(0),
+        }),
+        at(5),
+    );
+    assert_eq!(s.cell(0, &key_).unwrap().ready, 1, "the next one waits");
+    assert!(!s.dirty, "and draws nothing yet");
+    update(&mut s, Msg::Tick, at(6));
+    assert_eq!(s.cell(0, &key_).unwrap().ready, 0, "the tick folds it");
+    update(
+        &mut s,
+        Msg::Kube(KubeMsg::Changes {
+            cluster: 0,
+            changes: scaled(2),
+        }),
+        at(6),
+    );
+    key(&mut s, "j");
+    assert_eq!(s.cell(0, &key_).unwrap().ready, 2, "a key folds first");
+}

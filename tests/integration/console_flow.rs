@@ -86,11 +86,20 @@ impl App {
     async fn until(&mut self, what: &str, done: impl Fn(&State) -> bool) {
         let deadline = tokio::time::Instant::now() + WAIT;
         while !done(&self.state) {
-            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{}",
+                self.screen()
+            );
+            // The app's ticker, every 250 ms here: it folds changes that arrived in a burst.
+            match tokio::time::timeout(Duration::from_millis(250), self.rx.recv()).await {
                 Ok(Some(msg)) => {
                     update(&mut self.state, Msg::Kube(msg), (self.clock)());
                 }
-                _ => panic!("timed out waiting for {what}; screen:\n{}", self.screen()),
+                Ok(None) => panic!("the cluster channel closed"),
+                Err(_) => {
+                    update(&mut self.state, Msg::Tick, (self.clock)());
+                }
             }
         }
     }
