@@ -23,6 +23,17 @@ fn fail(what: &str, e: impl std::fmt::Display) -> ! {
     std::process::exit(2);
 }
 
+/// The console draws on a terminal; without one, say what to use instead.
+fn need_terminal() {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        fail(
+            "",
+            "the console needs a terminal (stdin and stdout are not one); for scripts use `watchfloor status`, for a fleet without the console `watchfloor demo --headless`",
+        );
+    }
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -76,6 +87,7 @@ fn main() -> Result<()> {
         }
         None => {
             let setup = console_setup(&cli.global.config_options());
+            need_terminal();
             runtime()?.block_on(console::run(setup))
         }
     }
@@ -100,6 +112,7 @@ fn demo_command(args: DemoArgs, global: &GlobalArgs) -> Result<()> {
         runtime.block_on(demo::run_headless(spec, file, scenario))?;
         return Ok(());
     }
+    need_terminal();
     runtime.block_on(async {
         let fleet = Arc::new(
             watchfloor::sim::fleet::start(&file, &spec.options)

@@ -153,3 +153,16 @@ fn a_bad_fleet_file_is_explained_with_file_line_and_field() {
         "{err}"
     );
 }
+
+#[test]
+fn the_console_without_a_terminal_says_what_to_use_instead() {
+    let out = Command::new(env!("CARGO_BIN_EXE_watchfloor"))
+        .args(["demo", "--fleet", "small"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("watchfloor runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the console needs a terminal"), "{stderr}");
+    assert!(stderr.contains("watchfloor demo --headless"), "{stderr}");
+}
