@@ -199,9 +199,13 @@ pub async fn collect(console: &super::console::Console, timeout: std::time::Dura
     drop(tx);
     let deadline = tokio::time::Instant::now() + timeout;
     let settled = |s: &State| {
-        s.clusters
-            .iter()
-            .all(|c| !matches!(c.conn, ConnState::Connecting))
+        // Synced, with its server version known (the version is asked separately and may
+        // answer after the lists), or failed.
+        s.clusters.iter().all(|c| match c.conn {
+            ConnState::Connecting => false,
+            ConnState::Synced => c.server.is_some(),
+            _ => true,
+        })
     };
     while !settled(&state) {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
