@@ -63,6 +63,16 @@ pub fn cluster_label(state: &State, id: usize) -> (String, String) {
     }
 }
 
+/// A cluster as one label: `dev`, `PROD eastus`.
+pub fn cluster_name(state: &State, id: usize) -> String {
+    let (env, short) = cluster_label(state, id);
+    if short.is_empty() {
+        env
+    } else {
+        format!("{env} {short}")
+    }
+}
+
 pub fn header(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, now: Timestamp) {
     let mut spans = vec![Span::styled(" watchfloor", styles.title)];
     for part in breadcrumb(state) {
@@ -111,12 +121,7 @@ fn breadcrumb(state: &State) -> Vec<String> {
         out.push(format!("env {}", state.envs[e].name));
     }
     if let Some(c) = screen.scope.cluster {
-        let (env, short) = cluster_label(state, c);
-        out.push(if short.is_empty() {
-            env
-        } else {
-            format!("{env} {short}")
-        });
+        out.push(cluster_name(state, c));
     }
     match (&screen.scope.namespace, &screen.scope.workload) {
         (Some(ns), Some(w)) => out.push(format!("{ns}/{w}")),

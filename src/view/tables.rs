@@ -36,6 +36,23 @@ fn visible(state: &State) -> impl Iterator<Item = (usize, &crate::kube::ObjKey)>
         })
 }
 
+/// CLUSTER, ENV and NAMESPACE columns, as wide as their visible values.
+fn location_widths(state: &State) -> [Constraint; 3] {
+    [
+        widest(
+            visible(state).map(|(c, _)| state.clusters[c].context.as_str()),
+            "CLUSTER",
+            16,
+        ),
+        widest(visible(state).map(|(c, _)| state.env_name(c)), "ENV", 10),
+        widest(
+            visible(state).map(|(_, k)| k.namespace.as_str()),
+            "NAMESPACE",
+            20,
+        ),
+    ]
+}
+
 fn env_cell(state: &State, styles: &Styles, cluster: usize) -> TableCell<'static> {
     let (env, _) = cluster_label(state, cluster);
     TableCell::from(Span::styled(
@@ -62,28 +79,21 @@ pub fn workloads(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, 
             "HPA",
             "AGE",
         ],
-        widths: vec![
-            widest(
-                visible(state).map(|(c, _)| state.clusters[c].context.as_str()),
-                "CLUSTER",
-                16,
-            ),
-            widest(visible(state).map(|(c, _)| state.env_name(c)), "ENV", 10),
-            widest(
-                visible(state).map(|(_, k)| k.namespace.as_str()),
-                "NAMESPACE",
-                20,
-            ),
-            widest(visible(state).map(|(_, k)| k.name.as_str()), "NAME", 40),
-            Constraint::Length(9),
-            Constraint::Length(10),
-            Constraint::Length(9),
-            Constraint::Length(4),
-            Constraint::Min(16),
-            Constraint::Max(21),
-            Constraint::Length(6),
-            Constraint::Length(6),
-        ],
+        widths: [
+            &location_widths(state)[..],
+            &[
+                widest(visible(state).map(|(_, k)| k.name.as_str()), "NAME", 40),
+                Constraint::Length(9),
+                Constraint::Length(10),
+                Constraint::Length(9),
+                Constraint::Length(4),
+                Constraint::Min(16),
+                Constraint::Max(21),
+                Constraint::Length(6),
+                Constraint::Length(6),
+            ],
+        ]
+        .concat(),
     };
     table::draw(frame, area, state, styles, spec, |i| {
         let Some(Item::Obj(c, key)) = screen.items.get(i) else {
@@ -181,26 +191,19 @@ pub fn pods(
             "NODE",
             "AGE",
         ],
-        widths: vec![
-            widest(
-                visible(state).map(|(c, _)| state.clusters[c].context.as_str()),
-                "CLUSTER",
-                16,
-            ),
-            widest(visible(state).map(|(c, _)| state.env_name(c)), "ENV", 10),
-            widest(
-                visible(state).map(|(_, k)| k.namespace.as_str()),
-                "NAMESPACE",
-                20,
-            ),
-            widest(visible(state).map(|(_, k)| k.name.as_str()), "NAME", 48),
-            Constraint::Length(5),
-            Constraint::Length(18),
-            Constraint::Length(12),
-            Constraint::Length(13),
-            Constraint::Min(10),
-            Constraint::Length(6),
-        ],
+        widths: [
+            &location_widths(state)[..],
+            &[
+                widest(visible(state).map(|(_, k)| k.name.as_str()), "NAME", 48),
+                Constraint::Length(5),
+                Constraint::Length(18),
+                Constraint::Length(12),
+                Constraint::Length(13),
+                Constraint::Min(10),
+                Constraint::Length(6),
+            ],
+        ]
+        .concat(),
     };
     table::draw(frame, area, state, styles, spec, |i| {
         let Some(Item::Obj(c, key)) = screen.items.get(i) else {
