@@ -54,10 +54,12 @@ fn console_setup(opts: &Options<'_>) -> Console {
             "no cluster to watch: the kubeconfig has no current context; pass --context NAME or --all-contexts, or try `watchfloor demo`",
         );
     }
+    let audit_log = config::paths::Paths::discover().map(|p| p.audit_log());
     Console {
         settings,
         layout,
         kubeconfig,
+        audit_log,
     }
 }
 
@@ -132,7 +134,11 @@ fn demo_command(args: DemoArgs, global: &GlobalArgs) -> Result<()> {
         let mut opts = global.config_options();
         opts.config = Some(Path::new(&config_path));
         opts.kubeconfig = Some(Path::new(&kubeconfig));
-        let setup = console_setup(&opts);
+        let mut setup = console_setup(&opts);
+        // What is done to the demo's clusters is not mixed into the real audit log, whose
+        // context names (dev, prod-eastus) could be mistaken for real ones.
+        setup.audit_log =
+            config::paths::Paths::discover().map(|p| p.state_dir.join("demo-audit.log"));
         let result = console::run(setup).await;
         player.abort();
         drop(fleet);

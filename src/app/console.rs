@@ -1,6 +1,7 @@
 //! Starting the console: settings and fleet layout in, one watcher set per cluster, the input
 //! thread and the clock tick, the terminal guard, and the event loop until the user quits.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,13 +9,15 @@ use ::kube::Client;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
+use super::audit::AuditLog;
+use super::dispatch::{ClusterFacts, Dispatcher, KubeExecutor};
 use super::event_loop::{self, Inbox, Runner};
 use super::terminal::TerminalGuard;
 use crate::config::commands::Settings;
 use crate::config::fleet::FleetLayout;
 use crate::config::kubeconfig::LoadedKubeconfig;
 use crate::kube::watch::{Clock, ClusterHandle, spawn_cluster};
-use crate::kube::{KubeMsg, client, detail};
+use crate::kube::{KubeMsg, client, detail, ops};
 use crate::state::{EnvState, Level, Msg, State};
 use crate::view::Styles;
 
@@ -26,6 +29,8 @@ pub struct Console {
     pub settings: Settings,
     pub layout: FleetLayout,
     pub kubeconfig: LoadedKubeconfig,
+    /// Where changes are recorded; `None` (no home directory) disables changes.
+    pub audit_log: Option<PathBuf>,
 }
 
 /// Builds the initial state: environments and clusters from the layout, keymap and warnings.
@@ -101,6 +106,67 @@ pub async fn connect(
 pub struct KubeRunner {
     pub clients: Vec<Option<Client>>,
     pub tx: mpsc::Sender<KubeMsg>,
+    /// Every change goes through it.
+    pub dispatcher: Arc<Dispatcher>,
+}
+
+impl KubeRunner {
+    /// A runner over the clusters' clients, with the dispatcher for `console`'s fleet.
+    pub fn new(
+        console: &Console,
+        handles: &[Option<ClusterHandle>],
+        tx: mpsc::Sender<KubeMsg>,
+        clock: Clock,
+    ) -> Self {
+        let clients: Vec<Option<Client>> = handles
+            .iter()
+            .map(|h| h.as_ref().map(|h| h.client().clone()))
+            .collect();
+        let dispatcher = Dispatcher {
+            clusters: cluster_facts(console),
+            readonly: console.layout.readonly,
+            audit: match &console.audit_log {
+                Some(path) => AuditLog::open(path),
+                None => Err("no audit log: this user has no home directory".into()),
+            },
+            executor: Arc::new(KubeExecutor {
+                clients: clients.clone(),
+            }),
+            clock,
+        };
+        Self {
+            clients,
+            tx,
+            dispatcher: Arc::new(dispatcher),
+        }
+    }
+}
+
+/// Per cluster: its context, kubeconfig user and environment's protection, for the dispatcher.
+fn cluster_facts(console: &Console) -> Vec<ClusterFacts> {
+    console
+        .layout
+        .clusters
+        .iter()
+        .map(|c| {
+            let env = &console.layout.environments[c.env];
+            let user = console
+                .kubeconfig
+                .kubeconfig
+                .contexts
+                .iter()
+                .find(|n| n.name == c.context)
+                .and_then(|n| n.context.as_ref()?.user.clone())
+                .unwrap_or_default();
+            ClusterFacts {
+                context: c.context.clone(),
+                user,
+                environment: env.name.clone(),
+                protected: env.protected,
+                readonly: env.readonly,
+            }
+        })
+        .collect()
 }
 
 impl Runner for KubeRunner {
@@ -124,6 +190,33 @@ impl Runner for KubeRunner {
                     let result = detail::fetch_detail(client, cluster, kind, key).await;
                     let _ = tx.send(KubeMsg::Detail(result)).await;
                 });
+            }
+            Effect::FetchHistory { cluster, key } => {
+                let client = self.clients.get(cluster).cloned().flatten();
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let result = match client {
+                        Some(c) => ops::history(&c, &key.namespace, &key.name).await,
+                        None => Err("this cluster has no client (see the clusters view)".into()),
+                    };
+                    let msg = KubeMsg::History {
+                        cluster,
+                        key,
+                        result,
+                    };
+                    let _ = tx.send(msg).await;
+                });
+            }
+            Effect::Mutate(mutations) => {
+                // Each cluster of a bulk change answers on its own; none waits for another.
+                for m in mutations {
+                    let dispatcher = Arc::clone(&self.dispatcher);
+                    let tx = self.tx.clone();
+                    tokio::spawn(async move {
+                        let result = dispatcher.dispatch(m).await;
+                        let _ = tx.send(KubeMsg::Action(result)).await;
+                    });
+                }
             }
         }
     }
@@ -159,13 +252,12 @@ pub async fn run(console: Console) -> color_eyre::Result<()> {
     let (kube_tx, kube_rx) = mpsc::channel(KUBE_QUEUE);
     let (ui_tx, ui_rx) = mpsc::unbounded_channel();
     let handles = connect(&console, &kube_tx, Arc::clone(&clock)).await;
-    let mut runner = KubeRunner {
-        clients: handles
-            .iter()
-            .map(|h| h.as_ref().map(|h| h.client().clone()))
-            .collect(),
-        tx: kube_tx.clone(),
-    };
+    let mut runner = KubeRunner::new(&console, &handles, kube_tx.clone(), Arc::clone(&clock));
+    if let Err(e) = &runner.dispatcher.audit {
+        state
+            .warnings
+            .push(format!("scale, restart and rollback are disabled: {e}"));
+    }
     let mut guard = TerminalGuard::enter()?;
     let size = guard.terminal.size()?;
     state.size = (size.width, size.height);

@@ -1,7 +1,9 @@
 //! The controller: the terminal guard, the event loop, and the runner that turns effects into
 //! cluster I/O and sends the results back as messages.
 
+pub mod audit;
 pub mod console;
+pub mod dispatch;
 pub mod event_loop;
 pub mod status;
 pub mod terminal;

@@ -7,6 +7,7 @@ mod conn;
 pub mod convert;
 pub mod detail;
 pub mod error;
+pub mod ops;
 pub mod probes;
 pub mod rows;
 mod supervisor;
@@ -93,6 +94,54 @@ pub enum KubeMsg {
     },
     /// A detail fetch finished.
     Detail(Result<Detail, DetailError>),
+    /// A workload's revisions, for the rollback dialog.
+    History {
+        cluster: ClusterId,
+        key: ObjKey,
+        result: Result<ops::History, String>,
+    },
+    /// A mutation went through the dispatcher: done, skipped, refused or failed.
+    Action(ActionResult),
+}
+
+/// What became of one mutation the user confirmed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionResult {
+    pub cluster: ClusterId,
+    pub key: ObjKey,
+    pub op: ops::Op,
+    pub outcome: Outcome,
+}
+
+/// The end of a mutation, in words for the notification and the audit log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The cluster accepted it (`scaled shop/web to 8 (was 2)`).
+    Done(String),
+    /// Nothing to do (`skipped rollback (current template already matches revision 2)`).
+    Skipped(String),
+    /// Stopped before any write: read-only, not confirmed, not allowed (RBAC), no audit log.
+    Refused(String),
+    /// The cluster said no or could not be reached; not retried.
+    Failed(String),
+}
+
+impl Outcome {
+    /// `done`, `skipped`, `refused`, `failed`: the audit log's result field.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Outcome::Done(_) => "done",
+            Outcome::Skipped(_) => "skipped",
+            Outcome::Refused(_) => "refused",
+            Outcome::Failed(_) => "failed",
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        match self {
+            Outcome::Done(t) | Outcome::Skipped(t) | Outcome::Refused(t) | Outcome::Failed(t) => t,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use super::filter::Filter;
 use super::screen::{DetailTarget, Item, Scope, Screen, ViewKind};
 use super::{DetailLoad, Effect, Level, Mode, State};
 use crate::action::Action;
-use crate::kube::Kind;
+use crate::kube::{Kind, ObjKey};
 
 /// Deepest the navigation stack grows; older screens are forgotten.
 const MAX_DEPTH: usize = 32;
@@ -18,6 +18,9 @@ pub(super) fn key(state: &mut State, key: KeyEvent, now: Timestamp) -> Vec<Effec
     if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
         state.quit = true;
         return vec![Effect::Quit];
+    }
+    if state.dialog.is_some() {
+        return super::dialog::key(state, key, now);
     }
     match state.mode.clone() {
         Mode::Command(line) => {
@@ -186,21 +189,79 @@ fn act(state: &mut State, action: Action, now: Timestamp) -> Vec<Effect> {
             state.faults_only = !state.faults_only;
             state.refresh(now);
         }
-        Action::Logs | Action::Scale | Action::Restart | Action::Rollback => {
-            let what = match action {
-                Action::Logs => "log tailing",
-                Action::Scale => "scaling",
-                Action::Restart => "restarting",
-                _ => "rollback",
-            };
+        Action::Logs => {
             state.notify(
                 Level::Warning,
-                format!("{what} is not built yet: it lands with the actions issue (#5)"),
+                "log tailing is not built yet: it lands with the actions issue (#5)",
                 now,
             );
         }
+        Action::Scale | Action::Restart | Action::Rollback => return mutate(state, action, now),
     }
     Vec::new()
+}
+
+/// `s`, `r`, `u`: the dialog for the workload in focus, unless it may not be changed.
+fn mutate(state: &mut State, action: Action, now: Timestamp) -> Vec<Effect> {
+    let what = match action {
+        Action::Scale => "scale",
+        Action::Restart => "restart",
+        _ => "roll back",
+    };
+    let Some((cluster, key)) = workload_in_focus(state) else {
+        let text = format!("nothing to {what} here: select a workload (or a pod of one)");
+        state.notify(Level::Info, text, now);
+        return Vec::new();
+    };
+    if let Some(why) = super::dialog::readonly_reason(state, cluster) {
+        state.notify(Level::Warning, why, now);
+        return Vec::new();
+    }
+    match action {
+        Action::Scale => super::dialog::open_scale(state, cluster, key),
+        Action::Restart => super::dialog::open_restart(state, cluster, key),
+        _ => return super::dialog::open_rollback(state, cluster, key),
+    }
+    Vec::new()
+}
+
+/// The workload (Deployment) the user is looking at: the selected workload or fleet cell, the
+/// workload of the selected pod, or the one a detail or pods screen is about.
+pub(super) fn workload_in_focus(state: &State) -> Option<(crate::kube::ClusterId, ObjKey)> {
+    let screen = state.screen();
+    let known = |cluster: usize, key: ObjKey| {
+        state.clusters[cluster]
+            .workloads
+            .contains_key(&key)
+            .then_some((cluster, key))
+    };
+    let pod_workload = |cluster: usize, key: &ObjKey| {
+        let pod = state.clusters[cluster].pods.get(key)?;
+        let name = pod.workload.clone()?;
+        known(cluster, ObjKey::new(key.namespace.clone(), name))
+    };
+    match (screen.kind, screen.selected_item()) {
+        (ViewKind::Workloads, Some(Item::Obj(cluster, key))) => known(*cluster, key.clone()),
+        (ViewKind::Fleet, Some(Item::Workload(key))) => {
+            let cluster = *state.columns().get(screen.column)?;
+            known(cluster, key.clone())
+        }
+        (ViewKind::Pods, Some(Item::Obj(cluster, key))) => pod_workload(*cluster, key),
+        (ViewKind::Pods, None) => {
+            let cluster = screen.scope.cluster?;
+            let ns = screen.scope.namespace.clone()?;
+            known(cluster, ObjKey::new(ns, screen.scope.workload.clone()?))
+        }
+        (ViewKind::Detail, _) => {
+            let t = screen.detail.as_ref()?;
+            match t.kind {
+                Kind::Deployment => known(t.cluster, t.key.clone()),
+                Kind::Pod => pod_workload(t.cluster, &t.key),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 fn move_by(state: &mut State, delta: isize) {

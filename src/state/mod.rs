@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod command;
+pub mod dialog;
 pub mod filter;
 pub mod fleet;
 mod input;
@@ -16,6 +17,7 @@ use crate::config::keymap::Keymap;
 use crate::kube::{ClusterId, Detail, DetailError, Kind, KubeMsg, ObjKey};
 
 pub use cluster::ClusterState;
+pub use dialog::{Dialog, Mutation};
 pub use fleet::{Cell, FleetRow};
 pub use screen::{DetailTarget, Item, Scope, Screen, ViewKind};
 
@@ -49,6 +51,13 @@ pub enum Effect {
         kind: Kind,
         key: ObjKey,
     },
+    /// The revisions of a workload, for the rollback dialog.
+    FetchHistory {
+        cluster: ClusterId,
+        key: ObjKey,
+    },
+    /// Confirmed changes, for the dispatcher (which checks them again and audits them).
+    Mutate(Vec<Mutation>),
 }
 
 /// The line the user is typing, if any.
@@ -78,6 +87,9 @@ pub struct Notice {
 /// How long a notice stays.
 const NOTICE_FOR: SignedDuration = SignedDuration::from_secs(6);
 
+/// An error stays longer: a failed or refused change must not go unread.
+const ERROR_NOTICE_FOR: SignedDuration = SignedDuration::from_secs(30);
+
 /// Folding the fleet and refreshing the open table cost O(pods); under a steady stream of
 /// changes they run at most this often (a key press or the tick catches up at once).
 const FOLD_EVERY: SignedDuration = SignedDuration::from_secs(1);
@@ -105,6 +117,10 @@ pub struct State {
     pub warnings: Vec<String>,
     pub notice: Option<Notice>,
     pub detail: Option<DetailLoad>,
+    /// A scale, rollback or confirmation dialog over the screen; it takes every key.
+    pub dialog: Option<Dialog>,
+    /// Confirmed changes waiting for the clusters' answers.
+    pub pending: Option<dialog::Pending>,
     pub size: (u16, u16),
     /// The zone the clock and times are shown in (UTC in tests).
     pub tz: jiff::tz::TimeZone,
@@ -141,6 +157,8 @@ impl State {
             warnings: Vec::new(),
             notice: None,
             detail: None,
+            dialog: None,
+            pending: None,
             size: (80, 24),
             tz: jiff::tz::TimeZone::UTC,
             quit: false,
@@ -164,6 +182,34 @@ impl State {
 
     pub fn env_name(&self, cluster: ClusterId) -> &str {
         &self.envs[self.clusters[cluster].env].name
+    }
+
+    /// How headers name a cluster: `dev`, or `PROD` and `eastus` when its environment has
+    /// several clusters; a protected environment's name in capitals.
+    pub fn cluster_label(&self, id: ClusterId) -> (String, String) {
+        let c = &self.clusters[id];
+        let env = &self.envs[c.env];
+        let env_name = if env.protected {
+            env.name.to_uppercase()
+        } else {
+            env.name.clone()
+        };
+        let several = self.clusters.iter().filter(|o| o.env == c.env).count() > 1;
+        if several {
+            (env_name, c.short.clone())
+        } else {
+            (env_name, String::new())
+        }
+    }
+
+    /// A cluster as one label: `dev`, `PROD eastus`.
+    pub fn cluster_name(&self, id: ClusterId) -> String {
+        let (env, short) = self.cluster_label(id);
+        if short.is_empty() {
+            env
+        } else {
+            format!("{env} {short}")
+        }
     }
 
     /// The fleet cell of workload `key` in `cluster`.
@@ -241,11 +287,13 @@ pub fn update(state: &mut State, msg: Msg, now: Timestamp) -> Vec<Effect> {
             if state.fold_pending {
                 state.fold(now);
             }
-            if state
-                .notice
-                .as_ref()
-                .is_some_and(|n| now.duration_since(n.at) >= NOTICE_FOR)
-            {
+            if state.notice.as_ref().is_some_and(|n| {
+                let keep = match n.level {
+                    Level::Error => ERROR_NOTICE_FOR,
+                    _ => NOTICE_FOR,
+                };
+                now.duration_since(n.at) >= keep
+            }) {
                 state.notice = None;
             }
             // Ages and the clock move: the frame differs even when no data did.
@@ -317,6 +365,12 @@ fn kube(state: &mut State, msg: KubeMsg, now: Timestamp) {
                 _ => return,
             }
         }
+        KubeMsg::History {
+            cluster,
+            key,
+            result,
+        } => dialog::history_loaded(state, cluster, &key, result),
+        KubeMsg::Action(result) => dialog::action_result(state, result, now),
     }
     state.dirty = true;
 }

@@ -45,34 +45,6 @@ fn conn_style(styles: &Styles, c: Connish) -> ratatui::style::Style {
     }
 }
 
-/// How a cluster is named in headers: `dev`, or `PROD eastus` when its environment has several
-/// clusters; a protected environment's name in capitals.
-pub fn cluster_label(state: &State, id: usize) -> (String, String) {
-    let c = &state.clusters[id];
-    let env = &state.envs[c.env];
-    let env_name = if env.protected {
-        env.name.to_uppercase()
-    } else {
-        env.name.clone()
-    };
-    let several = state.clusters.iter().filter(|o| o.env == c.env).count() > 1;
-    if several {
-        (env_name, c.short.clone())
-    } else {
-        (env_name, String::new())
-    }
-}
-
-/// A cluster as one label: `dev`, `PROD eastus`.
-pub fn cluster_name(state: &State, id: usize) -> String {
-    let (env, short) = cluster_label(state, id);
-    if short.is_empty() {
-        env
-    } else {
-        format!("{env} {short}")
-    }
-}
-
 pub fn header(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, now: Timestamp) {
     let mut spans = vec![Span::styled(" watchfloor", styles.title)];
     for part in breadcrumb(state) {
@@ -84,7 +56,7 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, now
     }
     spans.push(Span::raw("   "));
     for id in crate::state::fleet::columns(&state.clusters) {
-        let (env, short) = cluster_label(state, id);
+        let (env, short) = state.cluster_label(id);
         let e = &state.envs[state.clusters[id].env];
         spans.push(Span::styled(env, styles.env(e)));
         if !short.is_empty() {
@@ -121,7 +93,7 @@ fn breadcrumb(state: &State) -> Vec<String> {
         out.push(format!("env {}", state.envs[e].name));
     }
     if let Some(c) = screen.scope.cluster {
-        out.push(cluster_name(state, c));
+        out.push(state.cluster_name(c));
     }
     match (&screen.scope.namespace, &screen.scope.workload) {
         (Some(ns), Some(w)) => out.push(format!("{ns}/{w}")),
@@ -225,6 +197,10 @@ pub fn footer(frame: &mut Frame, area: Rect, state: &State, styles: &Styles) {
                     Level::Error => styles.crit,
                 };
                 Line::from(Span::styled(format!(" {}", n.text), style))
+            }
+            // The dialog shows its own keys; the view's would not work now.
+            None if state.dialog.is_some() => {
+                Line::styled(" a dialog is open: esc cancels it", styles.muted)
             }
             None => hints(state, styles),
         },

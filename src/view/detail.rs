@@ -7,7 +7,6 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::chrome::cluster_name;
 use super::styles::symbol;
 use super::{Styles, age};
 use crate::kube::rows::{EventRow, PodRow, ProbeSpec, ProbeState, WorkloadRow};
@@ -19,7 +18,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, now: 
         return;
     };
     let cluster = &state.clusters[target.cluster];
-    let where_ = cluster_name(state, target.cluster);
+    let where_ = state.cluster_name(target.cluster);
     let kind = if target.kind == Kind::Pod {
         "pod"
     } else {

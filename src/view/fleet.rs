@@ -7,7 +7,6 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell as TableCell, Paragraph, Row};
 
-use super::chrome::cluster_name;
 use super::styles::symbol;
 use super::table::{self, TableSpec};
 use super::{Styles, fit};
@@ -73,7 +72,7 @@ pub fn draw(
     let labels: Vec<String> = columns
         .iter()
         .map(|&c| {
-            let label = cluster_name(state, c);
+            let label = state.cluster_name(c);
             match state.clusters[c].stale_since() {
                 Some(_) => fit(&format!("{label} (stale)"), cell_width),
                 None => fit(&label, cell_width),
@@ -138,7 +137,7 @@ fn explain(state: &State, now: Timestamp) -> Line<'static> {
     let Some(&c) = columns.get(screen.column) else {
         return Line::default();
     };
-    let where_ = cluster_name(state, c);
+    let where_ = state.cluster_name(c);
     let Some(cell) = state.cell(c, key) else {
         return Line::from(format!(" {key} does not run in {where_}"));
     };

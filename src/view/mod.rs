@@ -3,6 +3,7 @@
 
 mod chrome;
 mod detail;
+mod dialog;
 mod fleet;
 mod help;
 pub mod styles;
@@ -54,6 +55,7 @@ pub fn draw(frame: &mut Frame, state: &State, styles: &Styles, now: Timestamp) {
         body_view(frame, body, status, state, styles, now);
     }
     chrome::footer(frame, footer, state, styles);
+    dialog::draw(frame, area, state, styles, now);
 }
 
 fn body_view(

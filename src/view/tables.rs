@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell as TableCell, Paragraph, Row};
 
-use super::chrome::{cluster_label, conn_chip};
+use super::chrome::conn_chip;
 use super::styles::symbol;
 use super::table::{self, TableSpec};
 use super::{Styles, age};
@@ -54,7 +54,7 @@ fn location_widths(state: &State) -> [Constraint; 3] {
 }
 
 fn env_cell(state: &State, styles: &Styles, cluster: usize) -> TableCell<'static> {
-    let (env, _) = cluster_label(state, cluster);
+    let (env, _) = state.cluster_label(cluster);
     TableCell::from(Span::styled(
         env,
         styles.env(&state.envs[state.clusters[cluster].env]),

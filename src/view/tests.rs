@@ -241,6 +241,9 @@ fn every_view_draws_at_every_size_without_panic() {
         &["2"],
         &["3", "d"],
         &["?"],
+        &["1", "right", "right", "s", "9", "9"],
+        &["1", "r"],
+        &["1", "u"],
     ] {
         for k in keys {
             key(&mut s, k);
@@ -304,4 +307,88 @@ fn every_shipped_theme_draws_and_mono_has_no_colour() {
             .iter()
             .all(|c| c.fg == Color::Reset && c.bg == Color::Reset)
     );
+}
+
+/// The fleet with arq/arq-backend's prod-eastus cell selected.
+fn prod_cell() -> State {
+    let mut s = fleet_state();
+    key(&mut s, "right");
+    key(&mut s, "right");
+    s
+}
+
+#[test]
+fn scale_dialog_in_prod_with_the_hpa_and_the_other_region() {
+    let mut s = prod_cell();
+    key(&mut s, "s");
+    typed(&mut s, "12");
+    for _ in 0..3 {
+        key(&mut s, "down");
+    }
+    typed(&mut s, " ");
+    let t = render(&mut s, &colour(), 110, 24, t0());
+    insta::assert_snapshot!(text(&t));
+}
+
+#[test]
+fn confirmation_in_prod_wants_the_name_typed() {
+    let mut s = prod_cell();
+    key(&mut s, "s");
+    typed(&mut s, "3");
+    key(&mut s, "enter");
+    typed(&mut s, "arq-back");
+    key(&mut s, "enter");
+    typed(&mut s, "e");
+    let t = render(&mut s, &mono(), 110, 24, t0());
+    insta::assert_snapshot!(text(&t));
+}
+
+#[test]
+fn rollback_dialog_lists_revisions_and_the_diff() {
+    use crate::kube::ops::{Change, DiffLine, History, Revision};
+    let mut s = prod_cell();
+    key(&mut s, "u");
+    let rev = |n: u64, image: &str, current: bool, diff: Vec<DiffLine>| Revision {
+        revision: n,
+        created: Some(at(-86_400 * n as i64)),
+        images: vec![image.into()],
+        change_cause: (n > 1).then(|| format!("deploy {image}")),
+        ready: if current { 1 } else { 0 },
+        desired: if current { 2 } else { 0 },
+        current,
+        diff,
+    };
+    let line = |change, text: &str| DiffLine {
+        change,
+        text: text.into(),
+    };
+    let history = History {
+        paused: false,
+        current: Some(3),
+        revisions: vec![
+            rev(3, "arq/backend:2.5.0", true, vec![]),
+            rev(
+                2,
+                "arq/backend:2.4.1",
+                false,
+                vec![
+                    line(Change::Removed, "image app: arq/backend:2.5.0"),
+                    line(Change::Added, "image app: arq/backend:2.4.1"),
+                    line(Change::Removed, "env app FEATURE_NEW_CHECKOUT=true"),
+                ],
+            ),
+            rev(1, "arq/backend:2.4.0", false, vec![]),
+        ],
+    };
+    update(
+        &mut s,
+        Msg::Kube(KubeMsg::History {
+            cluster: 2,
+            key: crate::kube::ObjKey::new("arq", "arq-backend"),
+            result: Ok(history),
+        }),
+        t0(),
+    );
+    let t = render(&mut s, &colour(), 110, 24, t0());
+    insta::assert_snapshot!(text(&t));
 }

@@ -58,6 +58,7 @@ impl App {
             settings,
             layout,
             kubeconfig,
+            audit_log: Some(fleet.dir.path().join("state/audit.log")),
         };
         let clock: Clock = Arc::new(Timestamp::now);
         let mut state = console::initial_state(&console, clock());
@@ -65,13 +66,7 @@ impl App {
         update(&mut state, Msg::Resize(140, 40), clock());
         let (tx, rx) = mpsc::channel(256);
         let handles = console::connect(&console, &tx, Arc::clone(&clock)).await;
-        let runner = KubeRunner {
-            clients: handles
-                .iter()
-                .map(|h| h.as_ref().map(|h| h.client().clone()))
-                .collect(),
-            tx,
-        };
+        let runner = KubeRunner::new(&console, &handles, tx, Arc::clone(&clock));
         Self {
             styles: Styles::new(&console.settings.palette),
             state,

@@ -162,7 +162,8 @@ impl Console {
             }
             KubeMsg::Conn { cluster, state, .. } => self.views[cluster].conn.push(state),
             KubeMsg::Server { cluster, info } => self.views[cluster].server = Some(info),
-            KubeMsg::Detail(_) => {}
+            // Only the console asks for these.
+            _ => {}
         }
     }
 
