@@ -90,10 +90,6 @@ const NOTICE_FOR: SignedDuration = SignedDuration::from_secs(6);
 /// An error stays longer: a failed or refused change must not go unread.
 const ERROR_NOTICE_FOR: SignedDuration = SignedDuration::from_secs(30);
 
-/// Folding the fleet and refreshing the open table cost O(pods); under a steady stream of
-/// changes they run at most this often (a key press or the tick catches up at once).
-const FOLD_EVERY: SignedDuration = SignedDuration::from_secs(1);
-
 /// The detail screen's fetched part.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DetailLoad {
@@ -316,13 +312,13 @@ fn kube(state: &mut State, msg: KubeMsg, now: Timestamp) {
             for change in changes {
                 c.apply(change, now);
             }
-            // The first change after a quiet second shows at once; a stream of them is folded
-            // at most once a second (by a later batch or the tick), which keeps an idle console
-            // idle and its terminal writes to about one frame a second.
-            let due = state
-                .last_fold
-                .is_none_or(|t| now.duration_since(t).abs() >= FOLD_EVERY);
-            if !due {
+            // Until every cluster has listed once, each batch shows at once (the first full
+            // frame is what a user waits for). After that changes are folded and drawn with
+            // the once-a-second tick, the frame that moves the clock and the ages anyway: a
+            // busy fleet costs the terminal one frame a second, and a change shows within one.
+            // A key folds first, so what the user acts on is current.
+            let loading = state.last_fold.is_none() || state.clusters.iter().any(|c| !c.loaded());
+            if !loading {
                 state.fold_pending = true;
                 return;
             }

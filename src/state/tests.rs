@@ -52,6 +52,7 @@ fn restarts_seen_while_watching_count_for_the_hour() {
         }),
         at(31),
     );
+    update(&mut s, Msg::Tick, at(31));
     assert_eq!(
         s.cell(1, &ObjKey::new("arxos", "export-service"))
             .unwrap()
@@ -427,47 +428,48 @@ proptest! {
 }
 
 #[test]
-fn a_stream_of_changes_is_folded_at_most_once_a_second_and_a_key_or_the_tick_catches_up() {
+fn changes_are_drawn_with_the_tick_once_loaded_and_a_key_folds_first() {
     let mut s = fleet_state();
     let scaled = |ready| {
         let w = workload("arq", "arq-backend", 2, ready);
         vec![Change::Apply(Row::Deployment(Arc::new(w)))]
     };
+    let change = |s: &mut State, ready, t| {
+        update(
+            s,
+            Msg::Kube(KubeMsg::Changes {
+                cluster: 0,
+                changes: scaled(ready),
+            }),
+            t,
+        )
+    };
     let key_ = ObjKey::new("arq", "arq-backend");
-    update(
-        &mut s,
-        Msg::Kube(KubeMsg::Changes {
-            cluster: 0,
-            changes: scaled(1),
-        }),
-        at(5),
-    );
-    assert_eq!(
-        s.cell(0, &key_).unwrap().ready,
-        1,
-        "the first change after a quiet second shows at once"
-    );
+    s.dirty = false;
+    change(&mut s, 1, at(5));
+    assert_eq!(s.cell(0, &key_).unwrap().ready, 2, "not folded yet");
+    assert!(!s.dirty, "and nothing drawn: the tick draws it");
+    change(&mut s, 0, at(5));
+    assert!(!s.dirty);
+    update(&mut s, Msg::Tick, at(6));
+    assert_eq!(s.cell(0, &key_).unwrap().ready, 0, "the tick folds both");
+    assert!(s.dirty);
+    change(&mut s, 2, at(6));
+    key(&mut s, "j");
+    assert_eq!(s.cell(0, &key_).unwrap().ready, 2, "a key folds first");
+
+    // While a cluster is still loading, every batch shows at once.
+    let mut s = empty_state();
     s.dirty = false;
     update(
         &mut s,
         Msg::Kube(KubeMsg::Changes {
             cluster: 0,
-            changes: scaled(0),
+            changes: vec![Change::Relisting(Kind::Deployment)],
         }),
-        at(5),
+        at(1),
     );
-    assert_eq!(s.cell(0, &key_).unwrap().ready, 1, "the next one waits");
-    assert!(!s.dirty, "and draws nothing yet");
-    update(&mut s, Msg::Tick, at(6));
-    assert_eq!(s.cell(0, &key_).unwrap().ready, 0, "the tick folds it");
-    update(
-        &mut s,
-        Msg::Kube(KubeMsg::Changes {
-            cluster: 0,
-            changes: scaled(2),
-        }),
-        at(6),
-    );
-    key(&mut s, "j");
-    assert_eq!(s.cell(0, &key_).unwrap().ready, 2, "a key folds first");
+    change(&mut s, 1, at(1));
+    assert_eq!(s.cell(0, &key_).map(|c| c.ready), Some(1));
+    assert!(s.dirty);
 }

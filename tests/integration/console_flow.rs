@@ -80,19 +80,22 @@ impl App {
     /// Feeds cluster messages until `done` holds; panics with the screen after `WAIT`.
     async fn until(&mut self, what: &str, done: impl Fn(&State) -> bool) {
         let deadline = tokio::time::Instant::now() + WAIT;
+        // The app's ticker, every 250 ms here: it folds the changes that arrived since.
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
         while !done(&self.state) {
             assert!(
                 tokio::time::Instant::now() < deadline,
                 "timed out waiting for {what}; screen:\n{}",
                 self.screen()
             );
-            // The app's ticker, every 250 ms here: it folds changes that arrived in a burst.
-            match tokio::time::timeout(Duration::from_millis(250), self.rx.recv()).await {
-                Ok(Some(msg)) => {
-                    update(&mut self.state, Msg::Kube(msg), (self.clock)());
-                }
-                Ok(None) => panic!("the cluster channel closed"),
-                Err(_) => {
+            tokio::select! {
+                msg = self.rx.recv() => match msg {
+                    Some(msg) => {
+                        update(&mut self.state, Msg::Kube(msg), (self.clock)());
+                    }
+                    None => panic!("the cluster channel closed"),
+                },
+                _ = tick.tick() => {
                     update(&mut self.state, Msg::Tick, (self.clock)());
                 }
             }
