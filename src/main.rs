@@ -63,7 +63,20 @@ fn console_setup(opts: &Options<'_>) -> Console {
     }
 }
 
+/// No transparent huge pages for this process. mimalloc asks for them, and each one touched counts
+/// 2 MB in RSS: the console measured 130–146 MB at its first frame on 10,000 pods with them and
+/// 98–124 MB without, for the same heap. On a shared jump host light matters more than the little
+/// speed they buy. (The kernel's setting; a failure leaves things as they were.)
+fn no_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and touches no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 fn main() -> Result<()> {
+    no_huge_pages();
     color_eyre::install()?;
     let cli = Cli::parse();
     match cli.command {
