@@ -1,6 +1,7 @@
 //! The whole console against the in-process seed fleet: real watchers feed the pure state, keys
 //! drive it through the shipped keymap, effects run for real, frames are drawn on a test backend.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use tokio::sync::mpsc;
 use watchfloor::app::console::{self, Console, KubeRunner};
 use watchfloor::app::event_loop::Runner;
 use watchfloor::config::commands::{Options, load_settings};
+use watchfloor::config::fleet::Selection;
 use watchfloor::config::theme::ColorDepth;
 use watchfloor::kube::rows::Health;
 use watchfloor::kube::watch::{Clock, ClusterHandle};
@@ -37,13 +39,19 @@ struct App {
 }
 
 impl App {
+    /// The console as `watchfloor demo` opens it: the seeds' environments, prod protected.
     async fn start(fleet: &TestFleet) -> Self {
         let config = fleet.dir.path().join("config.toml");
         let file = fleetfile::builtin();
         std::fs::write(&config, watchfloor::sim::demo::console_config(&file)).unwrap();
+        Self::start_with(fleet, Some(&config), Selection::default()).await
+    }
+
+    async fn start_with(fleet: &TestFleet, config: Option<&Path>, selection: Selection) -> Self {
         let opts = Options {
-            config: Some(&config),
+            config,
             kubeconfig: Some(&fleet.kubeconfig),
+            selection,
             ..Options::default()
         };
         let settings = load_settings(&opts, ColorDepth::TrueColor).expect("settings");
@@ -117,6 +125,44 @@ impl App {
         for c in text.chars() {
             self.press(KeyCode::Char(c));
         }
+    }
+
+    fn audit(&self, fleet: &TestFleet) -> Vec<serde_json::Value> {
+        let path = fleet.dir.path().join("state/audit.log");
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("audit lines are JSON"))
+            .collect()
+    }
+
+    /// Puts the fleet selection on `namespace/name` in the column of `context`.
+    fn select_cell(&mut self, context: &str, key: &ObjKey) {
+        self.press(KeyCode::Char('/'));
+        self.type_text(&format!("^{key}$"));
+        self.press(KeyCode::Enter);
+        let column = self
+            .state
+            .columns()
+            .iter()
+            .position(|&c| self.state.clusters[c].context == context)
+            .expect("the context has a column");
+        for _ in 0..column {
+            self.press(KeyCode::Right);
+        }
+        assert!(
+            self.state.cell(self.state.columns()[column], key).is_some(),
+            "{key} runs in {context}:\n{}",
+            self.screen()
+        );
+    }
+
+    fn notice(&self) -> String {
+        self.state
+            .notice
+            .as_ref()
+            .map(|n| n.text.clone())
+            .unwrap_or_default()
     }
 
     fn screen(&self) -> String {
@@ -314,4 +360,166 @@ fn a_cluster_killed_mid_session_goes_stale_while_the_others_stay_live_then_recov
         let screen = app.screen();
         assert!(screen.contains("PROD westus ●"), "{screen}");
     });
+}
+
+fn workload_desired(s: &State, context: &str, key: &ObjKey) -> Option<u32> {
+    let c = s.clusters.iter().find(|c| c.context == context)?;
+    c.workloads.get(key).map(|w| w.desired)
+}
+
+fn seeds_fleet() -> TestFleet {
+    TestFleet::start_with(
+        &fleetfile::builtin(),
+        FleetOptions {
+            speed: 20.0,
+            ..Default::default()
+        },
+    )
+}
+
+#[test]
+fn scale_in_both_prod_regions_needs_the_typed_name_then_changes_both_and_audits_each() {
+    let fleet = seeds_fleet();
+    fleet.runtime.block_on(async {
+        let mut app = App::start(&fleet).await;
+        app.until("every cluster to sync", |s| {
+            s.clusters.iter().all(|c| c.loaded())
+        })
+        .await;
+        let key = ObjKey::new("arq", "arq-frontend");
+        let before = workload_desired(&app.state, "prod-eastus", &key).unwrap();
+        let target = before + 1;
+        app.select_cell("prod-eastus", &key);
+        app.press(KeyCode::Char('s'));
+        app.type_text(&target.to_string());
+        // Also prod-westus: its line in the dialog, then space.
+        let west = match &app.state.dialog {
+            Some(watchfloor::state::Dialog::Scale(d)) => d
+                .targets
+                .iter()
+                .position(|t| app.state.clusters[t.cluster].context == "prod-westus")
+                .expect("prod-westus is offered"),
+            other => panic!("the scale dialog, not {other:?}"),
+        };
+        for _ in 0..west {
+            app.press(KeyCode::Down);
+        }
+        app.press(KeyCode::Char(' '));
+        app.press(KeyCode::Enter);
+        let confirm = app.screen();
+        assert!(
+            confirm.contains("PROD eastus: arq/arq-frontend replicas"),
+            "{confirm}"
+        );
+        assert!(
+            confirm.contains("PROD westus: arq/arq-frontend replicas"),
+            "{confirm}"
+        );
+        assert!(
+            confirm.contains("type arq-frontend to confirm"),
+            "{confirm}"
+        );
+        // Enter alone is not enough in prod.
+        app.press(KeyCode::Enter);
+        assert!(app.state.dialog.is_some());
+        assert!(app.audit(&fleet).is_empty(), "nothing was attempted");
+        app.type_text("arq-frontend");
+        app.press(KeyCode::Enter);
+        app.until("both regions to show the new count", |s| {
+            workload_desired(s, "prod-eastus", &key) == Some(target)
+                && workload_desired(s, "prod-westus", &key) == Some(target)
+        })
+        .await;
+        app.until("the notice", |s| s.pending.is_none()).await;
+        let notice = app.notice();
+        assert!(
+            notice.contains("PROD eastus: scaled arq/arq-frontend")
+                && notice.contains("PROD westus: scaled arq/arq-frontend"),
+            "{notice}"
+        );
+        let audit = app.audit(&fleet);
+        assert_eq!(audit.len(), 2, "{audit:?}");
+        let mut contexts: Vec<&str> = audit
+            .iter()
+            .map(|l| l["context"].as_str().unwrap())
+            .collect();
+        contexts.sort();
+        assert_eq!(contexts, ["prod-eastus", "prod-westus"]);
+        for line in &audit {
+            assert_eq!(line["result"], "done");
+            assert_eq!(line["action"], "scale");
+            assert_eq!(line["environment"], "prod");
+            assert_eq!(line["namespace"], "arq");
+            assert_eq!(line["name"], "arq-frontend");
+            assert_eq!(line["parameters"]["replicas"], target);
+            assert!(
+                line["user"].as_str().unwrap().starts_with("admin"),
+                "{line}"
+            );
+        }
+        assert_no_tokens(&fleet);
+    });
+}
+
+#[test]
+fn the_read_only_user_is_refused_by_rbac_before_any_change_is_sent() {
+    let fleet = seeds_fleet();
+    fleet.runtime.block_on(async {
+        let selection = Selection {
+            contexts: vec!["viewer@dev".into()],
+            ..Selection::default()
+        };
+        let mut app = App::start_with(&fleet, None, selection).await;
+        app.until("the cluster to sync", |s| {
+            s.clusters.iter().all(|c| c.loaded())
+        })
+        .await;
+        let key = ObjKey::new("arq", "arq-frontend");
+        let client = crate::kube_client::client(&fleet, "dev").await;
+        let api: kube::Api<k8s_openapi::api::apps::v1::Deployment> =
+            kube::Api::namespaced(client, "arq");
+        let before = api.get("arq-frontend").await.unwrap();
+        app.select_cell("viewer@dev", &key);
+        for action in ['s', 'r'] {
+            app.press(KeyCode::Char(action));
+            if action == 's' {
+                app.type_text("7");
+                app.press(KeyCode::Enter);
+            }
+            app.press(KeyCode::Char('y'));
+            app.until("the refusal", |s| s.pending.is_none()).await;
+            let notice = app.notice();
+            assert!(notice.contains("not allowed"), "{notice}");
+            assert!(notice.contains("deployments"), "{notice}");
+        }
+        let after = api.get("arq-frontend").await.unwrap();
+        assert_eq!(
+            before.metadata.resource_version, after.metadata.resource_version,
+            "nothing reached the deployment"
+        );
+        let audit = app.audit(&fleet);
+        assert_eq!(audit.len(), 2);
+        assert!(
+            audit
+                .iter()
+                .all(|l| l["result"] == "refused"
+                    && l["user"].as_str().unwrap().starts_with("viewer")),
+            "{audit:?}"
+        );
+        assert_no_tokens(&fleet);
+    });
+}
+
+/// The kubeconfig's tokens appear nowhere in the audit log.
+fn assert_no_tokens(fleet: &TestFleet) {
+    let kubeconfig = std::fs::read_to_string(&fleet.kubeconfig).unwrap();
+    let audit = std::fs::read_to_string(fleet.dir.path().join("state/audit.log")).unwrap();
+    let tokens: Vec<&str> = kubeconfig
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("token: "))
+        .collect();
+    assert!(!tokens.is_empty());
+    for t in tokens {
+        assert!(!audit.contains(t), "a credential in the audit log");
+    }
 }
