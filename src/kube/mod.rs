@@ -7,6 +7,7 @@ mod conn;
 pub mod convert;
 pub mod detail;
 pub mod error;
+pub mod ops;
 pub mod probes;
 pub mod rows;
 mod supervisor;
