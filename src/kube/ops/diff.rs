@@ -286,14 +286,28 @@ fn diff_paths(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
                 }
             }
             for n in names {
-                let find = |list: &[Value]| {
+                let find = |list: &'_ [Value]| {
                     list.iter()
                         .find(|v| v["name"].as_str() == Some(n.as_str()))
                         .cloned()
-                        .unwrap_or(Value::Null)
                 };
-                diff_paths(&find(x), &find(y), &format!("{path}[{n}]"), out);
+                let sub = format!("{path}[{n}]");
+                match (find(x), find(y)) {
+                    (Some(p), Some(q)) => diff_paths(&p, &q, &sub, out),
+                    // A whole container (volume, port) came or went: its name says enough.
+                    _ => out.push(sub),
+                }
             }
+        }
+        // A field that pruned away on one side (an emptied probe): name what the other has.
+        (Value::Null, Value::Object(_)) | (Value::Object(_), Value::Null) => {
+            let empty = Value::Object(serde_json::Map::new());
+            let (p, q) = if a.is_null() {
+                (&empty, b)
+            } else {
+                (a, &empty)
+            };
+            diff_paths(p, q, path, out);
         }
         (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
             for (i, (p, q)) in x.iter().zip(y).enumerate() {
@@ -315,3 +329,7 @@ fn named(list: &[Value]) -> bool {
             .iter()
             .all(|v| v.get("name").is_some_and(Value::is_string))
 }
+
+#[cfg(test)]
+#[path = "diff_tests.rs"]
+mod tests;

@@ -85,7 +85,7 @@ pub(super) fn build(d: &Deployment, owned: &[ReplicaSet]) -> History {
             })
         })
         .collect();
-    revisions.sort_by(|a, b| b.revision.cmp(&a.revision));
+    revisions.sort_by_key(|r| std::cmp::Reverse(r.revision));
     History {
         paused: spec.and_then(|s| s.paused).unwrap_or(false),
         current: d

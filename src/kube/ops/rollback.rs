@@ -156,10 +156,12 @@ pub(super) fn merged_annotations(
 /// Go's `omitempty` would drop it).
 pub(super) fn restorable(template: &PodTemplateSpec) -> PodTemplateSpec {
     let mut t = template.clone();
-    if let Some(labels) = t.metadata.as_mut().and_then(|m| m.labels.as_mut()) {
+    if let Some(meta) = t.metadata.as_mut()
+        && let Some(labels) = meta.labels.as_mut()
+    {
         labels.remove(POD_TEMPLATE_HASH);
         if labels.is_empty() {
-            t.metadata.as_mut().map(|m| m.labels = None);
+            meta.labels = None;
         }
     }
     t
