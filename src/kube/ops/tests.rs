@@ -463,3 +463,45 @@ fn history_is_newest_first_with_the_current_revision_marked() {
         Some("2026-11-20T10:00:00Z".parse().unwrap())
     );
 }
+
+fn api_error(code: u16, reason: &str, message: &str) -> ::kube::Error {
+    let mut s = ::kube::core::Status::failure(message, reason);
+    s.code = code;
+    ::kube::Error::Api(Box::new(s))
+}
+
+#[test]
+fn server_refusals_read_as_sentences_and_are_not_transport_errors() {
+    let conflict = api_error(
+        409,
+        "Conflict",
+        "Operation cannot be fulfilled on deployments.apps \"web\": the object has been modified",
+    );
+    assert_eq!(
+        OpError::kube(
+            "failed restoring revision 2: ",
+            "deployment shop/web",
+            &conflict
+        ),
+        OpError::Api(
+            "failed restoring revision 2: deployment shop/web: conflict: Operation cannot be \
+             fulfilled on deployments.apps \"web\": the object has been modified"
+                .into()
+        )
+    );
+    let gone = api_error(404, "NotFound", "deployments.apps \"web\" not found");
+    assert_eq!(
+        OpError::kube("", "deployment shop/web", &gone).text(),
+        "deployment shop/web: deployments.apps \"web\" not found"
+    );
+    let invalid = api_error(
+        422,
+        "Invalid",
+        "Deployment.apps \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0",
+    );
+    assert!(
+        OpError::kube("", "deployment shop/web", &invalid)
+            .text()
+            .contains("spec.replicas: Invalid value: -1"),
+    );
+}
