@@ -24,7 +24,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use watchfloor::config::color::ColorDepth;
 use watchfloor::kube::rows::{
-    ContainerRow, EventRow, Health, PodRow, ProbeSpec, ReplicaSetRow, WorkloadRow,
+    ContainerRow, EventRow, Health, PodRow, ProbeSpec, ReplicaSetRow, RolloutStatus, WorkloadRow,
 };
 use watchfloor::kube::{Change, ConnState, Kind, KubeMsg, ObjKey, Row};
 use watchfloor::state::{self, EnvState, Msg, State, ViewKind};
@@ -93,6 +93,7 @@ fn workload(name: &str, replicas: u32, ready: u32) -> WorkloadRow {
         paused: false,
         rolling_out: false,
         stalled: None,
+        rollout: RolloutStatus::Complete,
         created: Some(at(-86400 * 2)),
     }
 }

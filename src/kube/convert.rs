@@ -75,6 +75,7 @@ pub fn workload_row(d: &Deployment) -> WorkloadRow {
         paused,
         rolling_out,
         stalled,
+        rollout: super::ops::rollout_status(d),
         created: time(&d.metadata.creation_timestamp),
     }
 }

@@ -155,7 +155,32 @@ pub struct WorkloadRow {
     pub rolling_out: bool,
     /// The Progressing condition's reason when it is False (`ProgressDeadlineExceeded`).
     pub stalled: Option<String>,
+    /// What `kubectl rollout status` would say (see `kube::ops::rollout_status`).
+    pub rollout: RolloutStatus,
     pub created: Option<Timestamp>,
+}
+
+/// A Deployment's rollout as `kubectl rollout status` reports it, with kubectl's texts.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum RolloutStatus {
+    /// `deployment "x" successfully rolled out`.
+    #[default]
+    Complete,
+    /// What kubectl is waiting for: `Waiting for deployment "x" rollout to finish: 1 out of 3
+    /// new replicas have been updated...`.
+    Progressing(String),
+    /// `deployment "x" exceeded its progress deadline`.
+    Failed(String),
+}
+
+impl RolloutStatus {
+    /// kubectl's line for this status; `name` is only needed for `Complete`.
+    pub fn text(&self, name: &str) -> String {
+        match self {
+            RolloutStatus::Complete => format!("deployment \"{name}\" successfully rolled out"),
+            RolloutStatus::Progressing(t) | RolloutStatus::Failed(t) => t.clone(),
+        }
+    }
 }
 
 /// A ReplicaSet: a revision of a workload.

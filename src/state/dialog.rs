@@ -483,13 +483,7 @@ fn rollback_confirmation(
     let details = to
         .diff
         .iter()
-        .map(|l| {
-            let sign = match l.change {
-                crate::kube::ops::Change::Removed => '-',
-                crate::kube::ops::Change::Added => '+',
-            };
-            format!("{sign} {}", l.text)
-        })
+        .map(|l| format!("{} {}", l.change.sign(), l.text))
         .collect();
     Ok(confirmation(
         state,

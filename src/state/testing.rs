@@ -89,6 +89,7 @@ pub fn workload(ns: &str, name: &str, desired: u32, ready: u32) -> WorkloadRow {
         paused: false,
         rolling_out: false,
         stalled: None,
+        rollout: RolloutStatus::Complete,
         created: Some(at(-86400 * 2)),
     }
 }

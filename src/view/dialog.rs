@@ -182,11 +182,11 @@ fn rollback<'a>(
                     lines.push(Line::raw("   (same pod template)"));
                 }
                 for l in &r.diff {
-                    let (sign, style) = match l.change {
-                        crate::kube::ops::Change::Removed => ('-', styles.crit),
-                        crate::kube::ops::Change::Added => ('+', styles.ok),
-                    };
-                    lines.push(Line::styled(format!(" {sign} {}", l.text), style));
+                    let style = diff_style(l.change.sign(), styles);
+                    lines.push(Line::styled(
+                        format!(" {} {}", l.change.sign(), l.text),
+                        style,
+                    ));
                 }
             }
         }
@@ -207,11 +207,7 @@ fn confirm<'a>(d: &ConfirmDialog, styles: &Styles) -> (String, Vec<Line<'a>>) {
     if !d.details.is_empty() {
         lines.push(Line::styled(" ─ pod template changes ─", styles.muted));
         for l in &d.details {
-            let style = if l.starts_with('-') {
-                styles.crit
-            } else {
-                styles.ok
-            };
+            let style = diff_style(l.chars().next().unwrap_or(' '), styles);
             lines.push(Line::styled(format!("   {l}"), style));
         }
     }
@@ -231,4 +227,13 @@ fn confirm<'a>(d: &ConfirmDialog, styles: &Styles) -> (String, Vec<Line<'a>>) {
         None => lines.push(keys("y or ⏎ apply   n or esc cancel", styles)),
     }
     (format!("{} — confirm", d.title), lines)
+}
+
+/// Removed red, added green, otherwise changed amber; the sign says it without colour.
+fn diff_style(sign: char, styles: &Styles) -> ratatui::style::Style {
+    match sign {
+        '-' => styles.crit,
+        '+' => styles.ok,
+        _ => styles.warn,
+    }
 }

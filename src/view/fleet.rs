@@ -10,6 +10,8 @@ use ratatui::widgets::{Cell as TableCell, Paragraph, Row};
 use super::styles::symbol;
 use super::table::{self, TableSpec};
 use super::{Styles, fit};
+use crate::kube::ObjKey;
+use crate::kube::rows::RolloutStatus;
 use crate::state::{Cell, Item, State};
 
 /// The text of a cell at `width` columns: the most important facts first, so a narrow column
@@ -163,5 +165,35 @@ fn explain(state: &State, now: Timestamp) -> Line<'static> {
             super::age(Some(since), now)
         ));
     }
+    if let Some(rollout) = rollout_words(state, c, key) {
+        words.push_str(&format!(" · {rollout}"));
+    }
     Line::from(words)
+}
+
+/// `kubectl rollout status`'s words for a workload whose rollout has not completed (after a
+/// scale, restart or rollback this is where its progress shows).
+fn rollout_words(state: &State, cluster: usize, key: &ObjKey) -> Option<String> {
+    let w = state.clusters[cluster].workloads.get(key)?;
+    match &w.rollout {
+        RolloutStatus::Complete => None,
+        other => Some(other.text(&key.name)),
+    }
+}
+
+/// The line under the workloads table: the selected workload's rollout, while one is under way.
+pub fn workload_status(state: &State, styles: &Styles) -> Line<'static> {
+    let Some(Item::Obj(c, key)) = state.screen().selected_item() else {
+        return Line::default();
+    };
+    let Some(w) = state.clusters[*c].workloads.get(key) else {
+        return Line::default();
+    };
+    let style = match &w.rollout {
+        RolloutStatus::Complete => return Line::default(),
+        RolloutStatus::Progressing(_) => styles.progressing,
+        RolloutStatus::Failed(_) => styles.crit,
+    };
+    let where_ = state.cluster_name(*c);
+    Line::styled(format!(" {where_}: {}", w.rollout.text(&key.name)), style)
 }

@@ -74,8 +74,10 @@ fn body_view(
         ViewKind::Clusters => tables::clusters(frame, body, state, styles, now),
         ViewKind::Detail => detail::draw(frame, body, state, styles, now),
     }
-    if state.screen().kind != ViewKind::Fleet && state.screen().kind != ViewKind::Pods {
-        frame.render_widget(Line::default(), status);
+    match state.screen().kind {
+        ViewKind::Fleet | ViewKind::Pods => {}
+        ViewKind::Workloads => frame.render_widget(fleet::workload_status(state, styles), status),
+        _ => frame.render_widget(Line::default(), status),
     }
 }
 

@@ -392,3 +392,33 @@ fn rollback_dialog_lists_revisions_and_the_diff() {
     let t = render(&mut s, &colour(), 110, 24, t0());
     insta::assert_snapshot!(text(&t));
 }
+
+#[test]
+fn a_rollout_under_way_shows_kubectls_words_under_the_workloads_and_the_fleet() {
+    use crate::kube::rows::{RolloutStatus, Row};
+    let mut s = fleet_state();
+    let mut w = workload("arq", "arq-backend", 2, 1);
+    let waiting = "Waiting for deployment \"arq-backend\" rollout to finish: 1 of 2 updated replicas are available...";
+    w.rollout = RolloutStatus::Progressing(waiting.into());
+    let changes = vec![crate::kube::Change::Apply(Row::Deployment(
+        std::sync::Arc::new(w),
+    ))];
+    update(
+        &mut s,
+        Msg::Kube(KubeMsg::Changes {
+            cluster: 0,
+            changes,
+        }),
+        t0(),
+    );
+    update(&mut s, Msg::Tick, t0());
+    let fleet = text(&render(&mut s, &colour(), 250, 20, t0()));
+    assert!(fleet.contains(&format!("· {waiting}")), "{fleet}");
+    key(&mut s, "2");
+    let t = render(&mut s, &colour(), 160, 20, t0());
+    assert!(
+        text(&t).contains(&format!("dev: {waiting}")),
+        "{}",
+        text(&t)
+    );
+}

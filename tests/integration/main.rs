@@ -2,6 +2,7 @@
 
 mod support;
 
+mod actions_kube;
 mod apps;
 mod bad_input;
 mod config_cli;
