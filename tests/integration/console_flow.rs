@@ -139,8 +139,14 @@ impl App {
     /// Puts the fleet selection on `namespace/name` in the column of `context`.
     fn select_cell(&mut self, context: &str, key: &ObjKey) {
         self.press(KeyCode::Char('/'));
-        self.type_text(&format!("^{key}$"));
+        self.type_text(&key.to_string());
         self.press(KeyCode::Enter);
+        assert_eq!(
+            self.state.screen().selected_item(),
+            Some(&watchfloor::state::Item::Workload(key.clone())),
+            "{}",
+            self.screen()
+        );
         let column = self
             .state
             .columns()
@@ -386,7 +392,8 @@ fn scale_in_both_prod_regions_needs_the_typed_name_then_changes_both_and_audits_
             s.clusters.iter().all(|c| c.loaded())
         })
         .await;
-        let key = ObjKey::new("arq", "arq-frontend");
+        // No HPA manages it, so nothing moves the count but us.
+        let key = ObjKey::new("arxos-apps", "arxos-cmms");
         let before = workload_desired(&app.state, "prod-eastus", &key).unwrap();
         let target = before + 1;
         app.select_cell("prod-eastus", &key);
@@ -408,22 +415,19 @@ fn scale_in_both_prod_regions_needs_the_typed_name_then_changes_both_and_audits_
         app.press(KeyCode::Enter);
         let confirm = app.screen();
         assert!(
-            confirm.contains("PROD eastus: arq/arq-frontend replicas"),
+            confirm.contains("PROD eastus: arxos-apps/arxos-cmms replicas"),
             "{confirm}"
         );
         assert!(
-            confirm.contains("PROD westus: arq/arq-frontend replicas"),
+            confirm.contains("PROD westus: arxos-apps/arxos-cmms replicas"),
             "{confirm}"
         );
-        assert!(
-            confirm.contains("type arq-frontend to confirm"),
-            "{confirm}"
-        );
+        assert!(confirm.contains("type arxos-cmms to confirm"), "{confirm}");
         // Enter alone is not enough in prod.
         app.press(KeyCode::Enter);
         assert!(app.state.dialog.is_some());
         assert!(app.audit(&fleet).is_empty(), "nothing was attempted");
-        app.type_text("arq-frontend");
+        app.type_text("arxos-cmms");
         app.press(KeyCode::Enter);
         app.until("both regions to show the new count", |s| {
             workload_desired(s, "prod-eastus", &key) == Some(target)
@@ -433,8 +437,8 @@ fn scale_in_both_prod_regions_needs_the_typed_name_then_changes_both_and_audits_
         app.until("the notice", |s| s.pending.is_none()).await;
         let notice = app.notice();
         assert!(
-            notice.contains("PROD eastus: scaled arq/arq-frontend")
-                && notice.contains("PROD westus: scaled arq/arq-frontend"),
+            notice.contains("PROD eastus: scaled arxos-apps/arxos-cmms")
+                && notice.contains("PROD westus: scaled arxos-apps/arxos-cmms"),
             "{notice}"
         );
         let audit = app.audit(&fleet);
@@ -449,8 +453,8 @@ fn scale_in_both_prod_regions_needs_the_typed_name_then_changes_both_and_audits_
             assert_eq!(line["result"], "done");
             assert_eq!(line["action"], "scale");
             assert_eq!(line["environment"], "prod");
-            assert_eq!(line["namespace"], "arq");
-            assert_eq!(line["name"], "arq-frontend");
+            assert_eq!(line["namespace"], "arxos-apps");
+            assert_eq!(line["name"], "arxos-cmms");
             assert_eq!(line["parameters"]["replicas"], target);
             assert!(
                 line["user"].as_str().unwrap().starts_with("admin"),
