@@ -111,11 +111,11 @@ impl App {
     }
 
     fn press(&mut self, code: KeyCode) {
-        let effects = update(
-            &mut self.state,
-            Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)),
-            (self.clock)(),
-        );
+        self.press_event(KeyEvent::new(code, KeyModifiers::NONE));
+    }
+
+    fn press_event(&mut self, key: KeyEvent) {
+        let effects = update(&mut self.state, Msg::Key(key), (self.clock)());
         for e in effects {
             self.runner.run(e);
         }
@@ -526,4 +526,46 @@ fn assert_no_tokens(fleet: &TestFleet) {
     for t in tokens {
         assert!(!audit.contains(t), "a credential in the audit log");
     }
+}
+
+#[test]
+fn with_readonly_no_key_opens_a_change_and_nothing_is_attempted() {
+    let fleet = seeds_fleet();
+    fleet.runtime.block_on(async {
+        let config = fleet.dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            watchfloor::sim::demo::console_config(&fleetfile::builtin()),
+        )
+        .unwrap();
+        let selection = Selection {
+            readonly: true,
+            ..Selection::default()
+        };
+        let mut app = App::start_with(&fleet, Some(&config), selection).await;
+        app.until("every cluster to sync", |s| {
+            s.clusters.iter().all(|c| c.loaded())
+        })
+        .await;
+        let key = ObjKey::new("arxos-apps", "arxos-cmms");
+        app.select_cell("prod-eastus", &key);
+        // Every mutating action, by the keys the shipped keymap gives it.
+        let actions: Vec<_> = watchfloor::action::Action::ALL
+            .iter()
+            .filter(|a| a.is_mutating())
+            .collect();
+        assert_eq!(actions.len(), 3);
+        for action in actions {
+            for chord in app.state.keymap.keys(*action).to_vec() {
+                app.press_event(KeyEvent::new(chord.code, chord.mods));
+                assert!(app.state.dialog.is_none(), "{action:?} opened a dialog");
+                assert!(app.notice().starts_with("read-only: "), "{}", app.notice());
+                // Whatever follows is not a confirmation.
+                app.press(KeyCode::Char('y'));
+                app.press(KeyCode::Enter);
+            }
+        }
+        assert!(app.audit(&fleet).is_empty(), "nothing was attempted");
+        assert!(app.state.pending.is_none());
+    });
 }
