@@ -22,7 +22,9 @@ use watchfloor::sim::fleetfile;
 
 use crate::support::TestFleet;
 
-const WAIT: Duration = Duration::from_secs(60);
+// Generous: a debug build creating 6,000 pods on a loaded 2-core machine took 36 s to sync
+// one cluster, and 60 s was once not enough; only a failing test waits this long.
+const WAIT: Duration = Duration::from_secs(150);
 
 /// What the console would know of one cluster, kept the way the state layer keeps it: a relist
 /// (Relisting .. Listed) replaces the rows of its kind.
