@@ -57,6 +57,7 @@ pub fn initial_state(console: &Console, now: Timestamp) -> State {
         .warnings
         .extend(console.kubeconfig.warnings.iter().cloned());
     state.tz = jiff::tz::TimeZone::system();
+    state.log_lines = console.settings.loaded.config.ui.log_lines;
     state
 }
 
@@ -101,6 +102,8 @@ pub async fn connect(
 pub struct KubeRunner {
     pub clients: Vec<Option<Client>>,
     pub tx: mpsc::Sender<KubeMsg>,
+    /// Running log tails; they stop when the runner is dropped.
+    pub logs: crate::kube::logs::LogTasks,
 }
 
 impl Runner for KubeRunner {
@@ -125,6 +128,19 @@ impl Runner for KubeRunner {
                     let _ = tx.send(KubeMsg::Detail(result)).await;
                 });
             }
+            Effect::StartLogs {
+                session,
+                targets,
+                opts,
+            } => self
+                .logs
+                .start(&self.clients, session, targets, opts, &self.tx),
+            Effect::StopLogs { session } => self.logs.stop(session),
+            Effect::SaveLogs {
+                session,
+                file,
+                text,
+            } => self.logs.save(session, file, text, &self.tx),
         }
     }
 }
@@ -165,6 +181,9 @@ pub async fn run(console: Console) -> color_eyre::Result<()> {
             .map(|h| h.as_ref().map(|h| h.client().clone()))
             .collect(),
         tx: kube_tx.clone(),
+        logs: crate::kube::logs::LogTasks::new(
+            crate::config::paths::Paths::discover().map(|p| p.data_dir.join("logs")),
+        ),
     };
     let mut guard = TerminalGuard::enter()?;
     let size = guard.terminal.size()?;

@@ -7,6 +7,7 @@ mod conn;
 pub mod convert;
 pub mod detail;
 pub mod error;
+pub mod logs;
 pub mod probes;
 pub mod rows;
 mod supervisor;
@@ -93,6 +94,8 @@ pub enum KubeMsg {
     },
     /// A detail fetch finished.
     Detail(Result<Detail, DetailError>),
+    /// Lines and markers from a log tail.
+    Logs(logs::LogEvent),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -88,6 +88,9 @@ fn text_entry(state: &mut State, key: KeyEvent, mut line: String, now: Timestamp
 }
 
 fn set_filter(state: &mut State, text: &str, now: Timestamp) {
+    if state.screen().kind == ViewKind::Logs {
+        return super::logs::set_filter(state, text, now);
+    }
     match Filter::parse(text) {
         Ok(filter) => {
             let screen = state.screen_mut();
@@ -122,6 +125,11 @@ pub(super) fn push(state: &mut State, screen: Screen, now: Timestamp) {
 fn act(state: &mut State, action: Action, now: Timestamp) -> Vec<Effect> {
     let page = state.table_height();
     let kind = state.screen().kind;
+    if kind == ViewKind::Logs
+        && let Some(effects) = super::logs::act(state, action, now)
+    {
+        return effects;
+    }
     match action {
         Action::Quit => {
             state.quit = true;
@@ -186,9 +194,20 @@ fn act(state: &mut State, action: Action, now: Timestamp) -> Vec<Effect> {
             state.faults_only = !state.faults_only;
             state.refresh(now);
         }
-        Action::Logs | Action::Scale | Action::Restart | Action::Rollback => {
+        Action::Logs => return super::logs::open(state, now),
+        // The log view's own keys; elsewhere they do nothing.
+        Action::LogFollow
+        | Action::LogTimestamps
+        | Action::LogWrap
+        | Action::LogPrevious
+        | Action::LogSince
+        | Action::LogTail
+        | Action::LogJson
+        | Action::LogContainer
+        | Action::LogClusters
+        | Action::LogSave => {}
+        Action::Scale | Action::Restart | Action::Rollback => {
             let what = match action {
-                Action::Logs => "log tailing",
                 Action::Scale => "scaling",
                 Action::Restart => "restarting",
                 _ => "rollback",

@@ -5,6 +5,7 @@ mod chrome;
 mod detail;
 mod fleet;
 mod help;
+mod logs;
 pub mod styles;
 mod table;
 mod tables;
@@ -71,6 +72,7 @@ fn body_view(
         ViewKind::Events => tables::events(frame, body, state, styles, now),
         ViewKind::Clusters => tables::clusters(frame, body, state, styles, now),
         ViewKind::Detail => detail::draw(frame, body, state, styles, now),
+        ViewKind::Logs => logs::draw(frame, body, state, styles),
     }
     if state.screen().kind != ViewKind::Fleet && state.screen().kind != ViewKind::Pods {
         frame.render_widget(Line::default(), status);

@@ -71,6 +71,7 @@ impl App {
                 .map(|h| h.as_ref().map(|h| h.client().clone()))
                 .collect(),
             tx,
+            logs: Default::default(),
         };
         Self {
             styles: Styles::new(&console.settings.palette),

@@ -162,7 +162,7 @@ impl Console {
             }
             KubeMsg::Conn { cluster, state, .. } => self.views[cluster].conn.push(state),
             KubeMsg::Server { cluster, info } => self.views[cluster].server = Some(info),
-            KubeMsg::Detail(_) => {}
+            KubeMsg::Detail(_) | KubeMsg::Logs(_) => {}
         }
     }
 
