@@ -248,8 +248,10 @@ fn back(state: &mut State, now: Timestamp) {
         return;
     }
     if state.nav.len() > 1 {
-        state.nav.pop();
-        state.detail = None;
+        // Only leaving a detail forgets it: the log view opened from a detail goes back to it.
+        if state.nav.pop().is_some_and(|s| s.kind == ViewKind::Detail) {
+            state.detail = None;
+        }
         state.refresh(now);
     }
 }

@@ -437,6 +437,14 @@ pub(super) fn reconcile(state: &mut State) -> Vec<Effect> {
 
 /// Folds a report of a tail into the view (reports of a replaced tail are ignored).
 pub(super) fn event(state: &mut State, ev: LogEvent, now: Timestamp) {
+    // A save is reported whatever became of its tail since.
+    if let LogEventKind::Saved(result) = &ev.kind {
+        match result {
+            Ok(path) => state.notify(Level::Info, format!("logs saved to {path}"), now),
+            Err(e) => state.notify(Level::Error, format!("logs not saved: {e}"), now),
+        }
+        return;
+    }
     let several = state.logs.as_ref().is_some_and(|v| v.clusters.len() > 1);
     let Some(view) = state.logs.as_mut().filter(|v| v.session == ev.session) else {
         return;
@@ -501,12 +509,7 @@ pub(super) fn event(state: &mut State, ev: LogEvent, now: Timestamp) {
             let source = source.map(|s| id_of(view, &s, 1));
             view.buffer.push_marker(Marker::Note { source, text });
         }
-        LogEventKind::Saved(Ok(path)) => {
-            state.notify(Level::Info, format!("logs saved to {path}"), now)
-        }
-        LogEventKind::Saved(Err(e)) => {
-            state.notify(Level::Error, format!("logs not saved: {e}"), now)
-        }
+        LogEventKind::Saved(_) => {}
     }
     state.dirty = true;
 }

@@ -286,3 +286,39 @@ fn widening_tails_the_workload_in_every_cluster_running_it() {
     let v = s.logs.as_ref().unwrap();
     assert_eq!(v.sources.get(0).unwrap().label, "eastus x2kqd");
 }
+
+#[test]
+fn l_in_a_detail_tails_its_object_and_esc_returns_to_the_detail() {
+    let mut s = on_workloads();
+    key(&mut s, "d");
+    assert_eq!(s.screen().kind, ViewKind::Detail);
+    let effects = key(&mut s, "l");
+    let [Effect::StartLogs { targets, .. }] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert!(matches!(&targets[0].pods, PodSelect::Labels(_)));
+    let loading = s.detail.clone();
+    assert!(loading.is_some());
+    key(&mut s, "esc");
+    assert_eq!(s.screen().kind, ViewKind::Detail);
+    assert_eq!(s.detail, loading, "the detail is still there to read");
+}
+
+#[test]
+fn a_save_is_reported_even_after_the_view_closed() {
+    let mut s = on_workloads();
+    key(&mut s, "l");
+    key(&mut s, "esc");
+    update(
+        &mut s,
+        Msg::Kube(KubeMsg::Logs(LogEvent {
+            session: 1,
+            kind: LogEventKind::Saved(Ok("/data/logs/x.log".into())),
+        })),
+        at(1),
+    );
+    assert_eq!(
+        s.notice.as_ref().map(|n| n.text.as_str()),
+        Some("logs saved to /data/logs/x.log")
+    );
+}
