@@ -255,7 +255,11 @@ pub fn footer(frame: &mut Frame, area: Rect, state: &State, styles: &Styles) {
             Span::raw(text.clone()),
             Span::styled("▌", styles.accent),
             Span::styled(
-                "   regex · !inverts · -l app=web · enter keep · esc clear",
+                if state.screen().kind == ViewKind::Logs {
+                    "   regex over the lines · !inverts · enter keep · esc clear"
+                } else {
+                    "   regex · !inverts · -l app=web · enter keep · esc clear"
+                },
                 styles.muted,
             ),
         ]),
