@@ -8,10 +8,15 @@ use jiff::Timestamp;
 use super::screen::{Item, Scope, Screen, ViewKind};
 use super::{Effect, Level, State};
 use crate::action::Action;
-use crate::kube::logs::{LogEvent, LogEventKind, LogOpts, LogTarget, PodSelect};
+use crate::kube::logs::{LogOpts, LogTarget, PodSelect};
 use crate::kube::{ClusterId, Kind, ObjKey};
-use crate::logs::source::{Sources, label};
-use crate::logs::{Entry, LogBuffer, LogFilter, LogLine, Marker};
+use crate::logs::source::Sources;
+use crate::logs::{LogBuffer, LogFilter};
+
+mod fold;
+mod text;
+pub(super) use fold::event;
+pub use text::thousands;
 
 /// The buffer's size when the config does not say (`[ui] log_lines`).
 pub const DEFAULT_LOG_LINES: usize = crate::config::DEFAULT_LOG_LINES;
@@ -102,80 +107,6 @@ impl LogView {
             Since::All => "everything".into(),
         }
     }
-
-    fn source_label(&self, id: crate::logs::SourceId) -> String {
-        self.sources
-            .get(id)
-            .map_or_else(|| "?".into(), |s| s.label.clone())
-    }
-
-    /// A marker in words, for the screen and the saved file.
-    pub fn marker_text(&self, m: &Marker) -> String {
-        let body = match m {
-            Marker::Wrapped(n) => {
-                format!(
-                    "{} lines dropped (the buffer is full; the oldest went)",
-                    thousands(*n)
-                )
-            }
-            Marker::Behind { source, lines } => {
-                let who =
-                    source.map_or_else(String::new, |s| format!("{}: ", self.source_label(s)));
-                format!(
-                    "{who}{} lines dropped (the console fell behind)",
-                    thousands(*lines)
-                )
-            }
-            Marker::Gap { source, after_secs } => format!(
-                "gap: {} stream reconnected after {after_secs}s",
-                self.source_label(*source)
-            ),
-            Marker::Added(s) => format!("+ {} started", self.source_label(*s)),
-            Marker::Gone(s) => format!("✗ {} gone", self.source_label(*s)),
-            Marker::Note { source, text } => match source {
-                Some(s) => format!("{}: {text}", self.source_label(*s)),
-                None => text.clone(),
-            },
-        };
-        format!("── {body} ──")
-    }
-
-    /// The buffer as a file: every entry (filter or not), with its timestamp and source, and
-    /// the markers where they are.
-    pub fn saved_text(&self) -> String {
-        let width = self.sources.label_width();
-        let mut out = String::new();
-        for e in self.buffer.entries() {
-            match e {
-                Entry::Line(l) => {
-                    if let Some(ts) = l.ts {
-                        out.push_str(&ts.to_string());
-                        out.push(' ');
-                    }
-                    let label = self.source_label(l.source);
-                    out.push_str(&format!("{label:<width$} | {}\n", l.text));
-                }
-                Entry::Marker(m) => {
-                    out.push_str(&self.marker_text(m));
-                    out.push('\n');
-                }
-            }
-        }
-        out
-    }
-}
-
-/// `1204` → `1,204`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// `l`: opens the log view on the selection (a pod, a workload, a fleet cell, a detail).
@@ -433,85 +364,6 @@ pub(super) fn reconcile(state: &mut State) -> Vec<Effect> {
         }],
         None => Vec::new(),
     }
-}
-
-/// Folds a report of a tail into the view (reports of a replaced tail are ignored).
-pub(super) fn event(state: &mut State, ev: LogEvent, now: Timestamp) {
-    // A save is reported whatever became of its tail since.
-    if let LogEventKind::Saved(result) = &ev.kind {
-        match result {
-            Ok(path) => state.notify(Level::Info, format!("logs saved to {path}"), now),
-            Err(e) => state.notify(Level::Error, format!("logs not saved: {e}"), now),
-        }
-        return;
-    }
-    let several = state.logs.as_ref().is_some_and(|v| v.clusters.len() > 1);
-    let Some(view) = state.logs.as_mut().filter(|v| v.session == ev.session) else {
-        return;
-    };
-    let clusters = &state.clusters;
-    let id_of = |view: &mut LogView, key: &crate::logs::SourceKey, containers: usize| {
-        view.sources.id(key, || {
-            let cluster = several.then(|| {
-                clusters
-                    .get(key.cluster)
-                    .map_or_else(String::new, |c| c.short.clone())
-            });
-            label(key, containers > 1, cluster.as_deref())
-        })
-    };
-    match ev.kind {
-        LogEventKind::Added {
-            source,
-            containers,
-            initial,
-        } => {
-            let id = id_of(view, &source, containers);
-            if !initial {
-                view.buffer.push_marker(Marker::Added(id));
-            }
-        }
-        LogEventKind::Lines {
-            source,
-            lines,
-            dropped,
-        } => {
-            let id = id_of(view, &source, 1);
-            if dropped > 0 {
-                view.buffer.push_marker(Marker::Behind {
-                    source: Some(id),
-                    lines: dropped,
-                });
-            }
-            for (ts, text) in lines {
-                view.buffer.push_line(LogLine {
-                    source: id,
-                    ts,
-                    text,
-                });
-            }
-        }
-        LogEventKind::Gap { source, after } => {
-            let id = id_of(view, &source, 1);
-            view.buffer.push_marker(Marker::Gap {
-                source: id,
-                after_secs: after.as_secs(),
-            });
-        }
-        LogEventKind::Gone { source } => {
-            let id = id_of(view, &source, 1);
-            if let Some(s) = view.sources.get_mut(id) {
-                s.gone = true;
-            }
-            view.buffer.push_marker(Marker::Gone(id));
-        }
-        LogEventKind::Note { source, text } => {
-            let source = source.map(|s| id_of(view, &s, 1));
-            view.buffer.push_marker(Marker::Note { source, text });
-        }
-        LogEventKind::Saved(_) => {}
-    }
-    state.dirty = true;
 }
 
 #[cfg(test)]

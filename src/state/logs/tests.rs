@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::*;
 use crate::kube::KubeMsg;
 use crate::kube::logs::{LogEvent, LogEventKind, SourceKey};
+use crate::logs::Entry;
 use crate::state::testing::*;
 use crate::state::{Effect, Msg, update};
 
