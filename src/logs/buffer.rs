@@ -41,6 +41,9 @@ pub enum Entry {
     Marker(Marker),
 }
 
+/// How far back a batch is merged in by time.
+pub const MERGE_WINDOW: usize = 20_000;
+
 #[derive(Clone, Debug)]
 pub struct LogBuffer {
     entries: VecDeque<Entry>,
@@ -102,6 +105,57 @@ impl LogBuffer {
             self.new_lines += 1;
         }
         self.push(Entry::Line(line));
+    }
+
+    /// Pushes a batch from one source in time order with what is already there: a workload's
+    /// pods send their backlogs one after another, and a reader wants them interleaved by time.
+    /// Only the newest [`MERGE_WINDOW`] entries (back to the last marker) are reordered, and
+    /// nothing is reordered while paused (the reader's place must not move).
+    pub fn push_lines(&mut self, lines: Vec<LogLine>) {
+        let Some(first_ts) = lines.first().and_then(|l| l.ts) else {
+            lines.into_iter().for_each(|l| self.push_line(l));
+            return;
+        };
+        let mut split = self.entries.len();
+        if self.anchor.is_none() {
+            for (i, e) in self.entries.iter().enumerate().rev().take(MERGE_WINDOW) {
+                match e {
+                    Entry::Line(l) if l.ts.is_some_and(|t| t > first_ts) => split = i,
+                    _ => break,
+                }
+            }
+        }
+        if split == self.entries.len() {
+            lines.into_iter().for_each(|l| self.push_line(l));
+            return;
+        }
+        // Take the newer entries back out and push both runs merged by time (stable: what was
+        // there first stays first among equals).
+        let newer: Vec<Entry> = self.entries.drain(split..).collect();
+        let cut = self.first + split as u64;
+        if let Some(shown) = &mut self.shown {
+            while shown.back().is_some_and(|&s| s >= cut) {
+                shown.pop_back();
+            }
+        }
+        let mut a = newer.into_iter().peekable();
+        let mut b = lines.into_iter().peekable();
+        loop {
+            let take_a = match (a.peek(), b.peek()) {
+                (Some(Entry::Line(x)), Some(y)) => x.ts.zip(y.ts).is_none_or(|(x, y)| x <= y),
+                (Some(_), _) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let entry = if take_a {
+                a.next()
+            } else {
+                b.next().map(Entry::Line)
+            };
+            if let Some(entry) = entry {
+                self.push(entry);
+            }
+        }
     }
 
     pub fn push_marker(&mut self, marker: Marker) {

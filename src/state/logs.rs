@@ -115,12 +115,17 @@ pub(super) fn open(state: &mut State, now: Timestamp) -> Vec<Effect> {
     let pick: Option<(ClusterId, Kind, ObjKey)> = match (screen.kind, screen.selected_item()) {
         (ViewKind::Pods, Some(Item::Obj(c, key))) => Some((*c, Kind::Pod, key.clone())),
         (ViewKind::Workloads, Some(Item::Obj(c, key))) => Some((*c, Kind::Deployment, key.clone())),
-        (ViewKind::Fleet, Some(Item::Workload(key))) => state
-            .columns()
-            .get(screen.column)
-            .copied()
-            .filter(|&c| state.cell(c, key).is_some())
-            .map(|c| (c, Kind::Deployment, key.clone())),
+        (ViewKind::Fleet, Some(Item::Workload(key))) => {
+            let Some(&c) = state.columns().get(screen.column) else {
+                return Vec::new();
+            };
+            if state.cell(c, key).is_none() {
+                let text = format!("{key} does not run in {}", state.clusters[c].context);
+                state.notify(Level::Info, text, now);
+                return Vec::new();
+            }
+            Some((c, Kind::Deployment, key.clone()))
+        }
         (ViewKind::Detail, _) => screen
             .detail
             .as_ref()

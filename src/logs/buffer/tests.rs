@@ -111,3 +111,38 @@ fn the_filter_keeps_markers_and_follows_new_lines() {
     b.set_filter(None);
     assert_eq!(b.rows(), 6);
 }
+
+fn at(source: u32, secs: i64, text: &str) -> LogLine {
+    LogLine {
+        source,
+        ts: Some(jiff::Timestamp::from_second(1_800_000_000 + secs).unwrap()),
+        text: text.into(),
+    }
+}
+
+#[test]
+fn batches_from_several_sources_interleave_by_time() {
+    let mut b = LogBuffer::new(100);
+    b.push_lines(vec![at(0, 1, "a1"), at(0, 3, "a3"), at(0, 5, "a5")]);
+    b.push_lines(vec![at(1, 2, "b2"), at(1, 4, "b4"), at(1, 6, "b6")]);
+    assert_eq!(texts(&b), ["a1", "b2", "a3", "b4", "a5", "b6"]);
+    // Markers stay where they were: nothing moves across one.
+    b.push_marker(Marker::Gone(0));
+    b.push_lines(vec![at(1, 5, "late")]);
+    assert_eq!(texts(&b)[6..], ["Gone(0)".to_string(), "late".to_string()]);
+    // The filter's rows follow the reordering.
+    b.set_filter(LogFilter::parse("b|late").unwrap());
+    b.push_lines(vec![at(2, 0, "zero")]);
+    b.push_lines(vec![at(2, 7, "b7")]);
+    assert_eq!(texts(&b), ["b2", "b4", "b6", "Gone(0)", "late", "b7"]);
+}
+
+#[test]
+fn nothing_moves_while_paused() {
+    let mut b = LogBuffer::new(100);
+    b.push_lines(vec![at(0, 5, "a5")]);
+    b.set_paused(true);
+    b.push_lines(vec![at(1, 1, "b1")]);
+    assert_eq!(texts(&b), ["a5", "b1"]);
+    assert_eq!(b.new_lines, 1);
+}

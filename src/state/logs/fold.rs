@@ -57,13 +57,15 @@ pub(in crate::state) fn event(state: &mut State, ev: LogEvent, now: Timestamp) {
                     lines: dropped,
                 });
             }
-            for (ts, text) in lines {
-                view.buffer.push_line(LogLine {
+            let lines = lines
+                .into_iter()
+                .map(|(ts, text)| LogLine {
                     source: id,
                     ts,
                     text,
-                });
-            }
+                })
+                .collect();
+            view.buffer.push_lines(lines);
         }
         LogEventKind::Gap { source, after } => {
             let id = id_of(view, &source, 1);
