@@ -495,3 +495,74 @@ fn a_cross_cluster_tail_labels_lines_by_cluster() {
         );
     });
 }
+
+#[test]
+fn a_quiet_stream_outlives_the_read_timeout_without_a_gap_or_repeats() {
+    // A manual clock: no time passes, so a followed container writes nothing.
+    let fleet = TestFleet::start_with(
+        &watchfloor::sim::fleetfile::resolve("small").expect("the small fleet"),
+        watchfloor::sim::fleet::FleetOptions {
+            manual_start: Some(Timestamp::from_second(1_790_000_000).unwrap()),
+            ..Default::default()
+        },
+    );
+    let running = &fleet.fleet;
+    let advance = |secs: i64| {
+        for _ in 0..secs {
+            running.clock.advance(SignedDuration::from_secs(1));
+            for rc in &running.clusters {
+                rc.cluster.reconcile();
+            }
+        }
+    };
+    fleet.runtime.block_on(async {
+        advance(60);
+        let name = running_pod(&fleet, "dev", "web").await;
+        // The console's clients wait 75 s for a read; this one only a second, to see it happen.
+        let kubeconfig = Kubeconfig::read_from(&fleet.kubeconfig).expect("kubeconfig");
+        let mut config = client_config(&kubeconfig, "dev").await.expect("config");
+        config.read_timeout = Some(Duration::from_secs(1));
+        let quick = kube::Client::try_from(config).expect("client");
+        let (tx, mut rx) = mpsc::channel(256);
+        let mut tasks = LogTasks::default();
+        let opts = LogOpts {
+            tail: Some(3),
+            ..LogOpts::default()
+        };
+        tasks.start(&[Some(quick)], 1, vec![pod(0, &name)], opts, &tx);
+        let mut events = Vec::new();
+        let mut take = async |events: &mut Vec<LogEventKind>, for_: Duration| {
+            let deadline = Instant::now() + for_;
+            while let Ok(Some(msg)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+                if let KubeMsg::Logs(ev) = msg {
+                    events.push(ev.kind);
+                }
+            }
+        };
+        // Three read timeouts' worth of silence.
+        take(&mut events, Duration::from_millis(3500)).await;
+        let quiet: Vec<_> = lines(&events).into_values().flatten().collect();
+        assert_eq!(quiet.len(), 3, "the tail, and nothing repeated: {quiet:?}");
+        advance(5);
+        take(&mut events, Duration::from_millis(1500)).await;
+        let all: Vec<_> = lines(&events).into_values().flatten().collect();
+        assert!(
+            all.len() >= 7,
+            "the lines of the next five seconds arrive: {all:?}"
+        );
+        let unique: HashSet<_> = all.iter().collect();
+        assert_eq!(unique.len(), all.len(), "no line twice: {all:?}");
+        assert!(
+            !events.iter().any(|e| matches!(
+                e,
+                LogEventKind::Gap { .. }
+                    | LogEventKind::Note {
+                        source: Some(_),
+                        ..
+                    }
+            )),
+            "a quiet stream is not a broken one:\n{}",
+            summary(&events)
+        );
+    });
+}

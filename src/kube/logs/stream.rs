@@ -173,7 +173,7 @@ pub async fn run(
                             return;
                         }
                     }
-                    Some(Err(e)) if e.kind() == std::io::ErrorKind::TimedOut => break End::Quiet,
+                    Some(Err(e)) if is_timeout(&e) => break End::Quiet,
                     Some(Err(_)) => break End::Broken,
                     None => break End::Eof,
                 },
@@ -209,6 +209,22 @@ pub async fn run(
             return;
         }
     }
+}
+
+/// Whether a read failed because the client's read timeout ran out (the reason travels wrapped
+/// in other errors: look down the chain).
+fn is_timeout(e: &std::io::Error) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
+            return true;
+        }
+        next = err.source();
+    }
+    false
 }
 
 async fn send(tx: &mpsc::Sender<KubeMsg>, session: u64, kind: LogEventKind) -> bool {
