@@ -84,6 +84,26 @@ actions! {
     Restart,
     /// Roll back the selected workload
     Rollback,
+    /// Logs: pause (keep reading; new lines are counted) or follow again
+    LogFollow,
+    /// Logs: show or hide each line's timestamp
+    LogTimestamps,
+    /// Logs: wrap long lines or cut them at the edge
+    LogWrap,
+    /// Logs: the previous (crashed) instance of each container, or the current one
+    LogPrevious,
+    /// Logs: since when (1m, 5m, 15m, 1h, everything, or the last lines)
+    LogSince,
+    /// Logs: how many of the last lines to start with
+    LogTail,
+    /// Logs: JSON lines as readable fields, or raw
+    LogJson,
+    /// Logs: one container of the pod, or all of them
+    LogContainer,
+    /// Logs: the workload in every cluster running it, or in this one only
+    LogClusters,
+    /// Logs: save what the buffer holds to a file
+    LogSave,
 }
 
 impl Action {

@@ -12,6 +12,8 @@ pub mod cli;
 pub mod config;
 /// Cluster I/O: clients, watchers, compact rows.
 pub mod kube;
+/// Log tailing, pure: lines, JSON rendering, the filter, the ring buffer with its markers.
+pub mod logs;
 /// The simulated fleet: Kubernetes API servers, controllers and apps for tests and the demo.
 pub mod sim;
 /// The pure model: `update(&mut State, Msg, now) -> Vec<Effect>`.

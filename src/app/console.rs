@@ -62,6 +62,7 @@ pub fn initial_state(console: &Console, now: Timestamp) -> State {
         .warnings
         .extend(console.kubeconfig.warnings.iter().cloned());
     state.tz = jiff::tz::TimeZone::system();
+    state.log_lines = console.settings.loaded.config.ui.log_lines;
     state
 }
 
@@ -108,6 +109,8 @@ pub struct KubeRunner {
     pub tx: mpsc::Sender<KubeMsg>,
     /// Every change goes through it.
     pub dispatcher: Arc<Dispatcher>,
+    /// Running log tails; they stop when the runner is dropped.
+    pub logs: crate::kube::logs::LogTasks,
 }
 
 impl KubeRunner {
@@ -138,6 +141,9 @@ impl KubeRunner {
             clients,
             tx,
             dispatcher: Arc::new(dispatcher),
+            logs: crate::kube::logs::LogTasks::new(
+                crate::config::paths::Paths::discover().map(|p| p.data_dir.join("logs")),
+            ),
         }
     }
 }
@@ -218,6 +224,19 @@ impl Runner for KubeRunner {
                     });
                 }
             }
+            Effect::StartLogs {
+                session,
+                targets,
+                opts,
+            } => self
+                .logs
+                .start(&self.clients, session, targets, opts, &self.tx),
+            Effect::StopLogs { session } => self.logs.stop(session),
+            Effect::SaveLogs {
+                session,
+                file,
+                text,
+            } => self.logs.save(session, file, text, &self.tx),
         }
     }
 }

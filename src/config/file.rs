@@ -48,13 +48,35 @@ pub struct EnvironmentConfig {
 
 /// `[ui]`: which theme and keymap. Each is a shipped name or a file path; a relative path in the
 /// config file is taken from the config file's directory, as a person reading the file expects.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UiConfig {
     #[serde(default)]
     pub theme: Option<String>,
     #[serde(default)]
     pub keymap: Option<String>,
+    /// Lines the log view keeps before the oldest go (with a marker saying how many).
+    #[serde(default = "default_log_lines")]
+    pub log_lines: usize,
+}
+
+/// The log buffer's size when `[ui] log_lines` is not given.
+pub const DEFAULT_LOG_LINES: usize = 100_000;
+/// Bounds of `[ui] log_lines`: a screenful, and about a gigabyte of lines.
+pub const LOG_LINES_RANGE: std::ops::RangeInclusive<usize> = 100..=5_000_000;
+
+fn default_log_lines() -> usize {
+    DEFAULT_LOG_LINES
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        Self {
+            theme: None,
+            keymap: None,
+            log_lines: DEFAULT_LOG_LINES,
+        }
+    }
 }
 
 /// The file as written, before cross-checks.
@@ -122,7 +144,19 @@ pub(crate) fn parse(
     let ui = UiConfig {
         theme: check_spec(&mut check, base, "theme", file.ui.theme, theme::SHIPPED),
         keymap: check_spec(&mut check, base, "keymap", file.ui.keymap, keymap::SHIPPED),
+        log_lines: file.ui.log_lines,
     };
+    if !LOG_LINES_RANGE.contains(&ui.log_lines) {
+        check.error(
+            keys!["ui", "log_lines"],
+            format!(
+                "log_lines = {} is out of range: give {} to {} (lines the log view keeps)",
+                ui.log_lines,
+                LOG_LINES_RANGE.start(),
+                LOG_LINES_RANGE.end()
+            ),
+        );
+    }
     file.probes.check(&mut check);
     file.scraping.check(&mut check);
     let env_names: Vec<&str> = file.environments.iter().map(|e| e.name.as_str()).collect();

@@ -17,7 +17,7 @@ pub mod units;
 use std::path::{Path, PathBuf};
 
 pub use error::{ConfigError, Located};
-pub use file::{Config, EnvironmentConfig, UiConfig};
+pub use file::{Config, DEFAULT_LOG_LINES, EnvironmentConfig, UiConfig};
 
 use error::SourceDoc;
 

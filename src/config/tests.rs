@@ -280,6 +280,18 @@ fn ui_names_must_be_shipped_or_paths() {
 }
 
 #[test]
+fn log_lines_has_a_default_and_a_range() {
+    let (_dir, loaded) = load_text("[ui]\ntheme = \"light\"\n");
+    assert_eq!(loaded.unwrap().config.ui.log_lines, 100_000);
+    let (_dir, loaded) = load_text("[ui]\nlog_lines = 2000\n");
+    assert_eq!(loaded.unwrap().config.ui.log_lines, 2000);
+    assert_eq!(
+        error("[ui]\nlog_lines = 10\n"),
+        "config.toml:2:13: ui.log_lines: log_lines = 10 is out of range: give 100 to 5000000 (lines the log view keeps)"
+    );
+}
+
+#[test]
 fn periods_and_sources_are_checked() {
     let text = r#"
 [probes]

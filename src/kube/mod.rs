@@ -7,6 +7,7 @@ mod conn;
 pub mod convert;
 pub mod detail;
 pub mod error;
+pub mod logs;
 pub mod ops;
 pub mod probes;
 pub mod rows;
@@ -102,6 +103,8 @@ pub enum KubeMsg {
     },
     /// A mutation went through the dispatcher: done, skipped, refused or failed.
     Action(ActionResult),
+    /// Lines and markers from a log tail.
+    Logs(logs::LogEvent),
 }
 
 /// What became of one mutation the user confirmed.

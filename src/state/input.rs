@@ -91,6 +91,9 @@ fn text_entry(state: &mut State, key: KeyEvent, mut line: String, now: Timestamp
 }
 
 fn set_filter(state: &mut State, text: &str, now: Timestamp) {
+    if state.screen().kind == ViewKind::Logs {
+        return super::logs::set_filter(state, text, now);
+    }
     match Filter::parse(text) {
         Ok(filter) => {
             let screen = state.screen_mut();
@@ -125,6 +128,11 @@ pub(super) fn push(state: &mut State, screen: Screen, now: Timestamp) {
 fn act(state: &mut State, action: Action, now: Timestamp) -> Vec<Effect> {
     let page = state.table_height();
     let kind = state.screen().kind;
+    if kind == ViewKind::Logs
+        && let Some(effects) = super::logs::act(state, action, now)
+    {
+        return effects;
+    }
     match action {
         Action::Quit => {
             state.quit = true;
@@ -189,13 +197,18 @@ fn act(state: &mut State, action: Action, now: Timestamp) -> Vec<Effect> {
             state.faults_only = !state.faults_only;
             state.refresh(now);
         }
-        Action::Logs => {
-            state.notify(
-                Level::Warning,
-                "log tailing is not built yet: it lands with the actions issue (#5)",
-                now,
-            );
-        }
+        Action::Logs => return super::logs::open(state, now),
+        // The log view's own keys; elsewhere they do nothing.
+        Action::LogFollow
+        | Action::LogTimestamps
+        | Action::LogWrap
+        | Action::LogPrevious
+        | Action::LogSince
+        | Action::LogTail
+        | Action::LogJson
+        | Action::LogContainer
+        | Action::LogClusters
+        | Action::LogSave => {}
         Action::Scale | Action::Restart | Action::Rollback => return mutate(state, action, now),
     }
     Vec::new()
@@ -290,8 +303,10 @@ fn back(state: &mut State, now: Timestamp) {
         return;
     }
     if state.nav.len() > 1 {
-        state.nav.pop();
-        state.detail = None;
+        // Only leaving a detail forgets it: the log view opened from a detail goes back to it.
+        if state.nav.pop().is_some_and(|s| s.kind == ViewKind::Detail) {
+            state.detail = None;
+        }
         state.refresh(now);
     }
 }

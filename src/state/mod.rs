@@ -7,6 +7,7 @@ pub mod dialog;
 pub mod filter;
 pub mod fleet;
 mod input;
+pub mod logs;
 pub mod screen;
 #[cfg(test)]
 pub mod testing;
@@ -58,6 +59,22 @@ pub enum Effect {
     },
     /// Confirmed changes, for the dispatcher (which checks them again and audits them).
     Mutate(Vec<Mutation>),
+    /// Tail logs: one follower per target, its reports tagged with `session`.
+    StartLogs {
+        session: u64,
+        targets: Vec<crate::kube::logs::LogTarget>,
+        opts: crate::kube::logs::LogOpts,
+    },
+    /// Stop every stream of a tail.
+    StopLogs {
+        session: u64,
+    },
+    /// Write `text` to `file` under the data directory's `logs/`.
+    SaveLogs {
+        session: u64,
+        file: String,
+        text: String,
+    },
 }
 
 /// The line the user is typing, if any.
@@ -127,6 +144,12 @@ pub struct State {
     pub fold_pending: bool,
     /// When the fleet was last folded.
     pub last_fold: Option<Timestamp>,
+    /// The open log view (its screen is `ViewKind::Logs`).
+    pub logs: Option<Box<logs::LogView>>,
+    /// The last log tail's session number.
+    pub log_session: u64,
+    /// The log buffer's size in lines (`[ui] log_lines`).
+    pub log_lines: usize,
 }
 
 impl State {
@@ -161,6 +184,9 @@ impl State {
             dirty: true,
             fold_pending: false,
             last_fold: None,
+            logs: None,
+            log_session: 0,
+            log_lines: logs::DEFAULT_LOG_LINES,
         }
     }
 
@@ -268,7 +294,8 @@ pub fn update(state: &mut State, msg: Msg, now: Timestamp) -> Vec<Effect> {
             if state.fold_pending {
                 state.fold(now);
             }
-            let effects = input::key(state, key, now);
+            let mut effects = input::key(state, key, now);
+            effects.extend(logs::reconcile(state));
             state.dirty = true;
             effects
         }
@@ -337,6 +364,10 @@ fn kube(state: &mut State, msg: KubeMsg, now: Timestamp) {
             if let Some(c) = state.clusters.get_mut(cluster) {
                 c.server = Some(info);
             }
+        }
+        KubeMsg::Logs(event) => {
+            logs::event(state, event, now);
+            return;
         }
         KubeMsg::Detail(result) => {
             let current = state.screen().detail.clone();

@@ -16,6 +16,7 @@ pub enum ViewKind {
     Events,
     Clusters,
     Detail,
+    Logs,
 }
 
 impl ViewKind {
@@ -27,6 +28,7 @@ impl ViewKind {
             ViewKind::Events => "events",
             ViewKind::Clusters => "clusters",
             ViewKind::Detail => "detail",
+            ViewKind::Logs => "logs",
         }
     }
 
@@ -38,7 +40,7 @@ impl ViewKind {
             ViewKind::Pods => &["NAME", "CLUSTER", "STATUS", "RESTARTS", "AGE"],
             ViewKind::Events => &["SEVERITY", "LAST SEEN", "COUNT", "CLUSTER"],
             ViewKind::Clusters => &["CLUSTER"],
-            ViewKind::Detail => &[],
+            ViewKind::Detail | ViewKind::Logs => &[],
         }
     }
 }
@@ -315,7 +317,7 @@ fn items(state: &State, screen: &Screen, now: Timestamp) -> Vec<Item> {
                 }
             }
         }
-        ViewKind::Detail => {}
+        ViewKind::Detail | ViewKind::Logs => {}
     }
     let _ = now;
     // A stable sort keeps the natural order (namespace/name, cluster) among equal keys.

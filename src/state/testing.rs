@@ -52,6 +52,16 @@ pub fn keymap() -> Keymap {
         (Action::Scale, vec![k("s")]),
         (Action::Restart, vec![k("r")]),
         (Action::Rollback, vec![k("u")]),
+        (Action::LogFollow, vec![k("space")]),
+        (Action::LogTimestamps, vec![k("t")]),
+        (Action::LogWrap, vec![k("w")]),
+        (Action::LogPrevious, vec![k("p")]),
+        (Action::LogSince, vec![k("m")]),
+        (Action::LogTail, vec![k("n")]),
+        (Action::LogJson, vec![k("J")]),
+        (Action::LogContainer, vec![k("c")]),
+        (Action::LogClusters, vec![k("a")]),
+        (Action::LogSave, vec![k("W")]),
     ])
 }
 

@@ -144,6 +144,21 @@ pub fn offered(kind: ViewKind) -> &'static [Action] {
             Action::Help,
             Action::Quit,
         ],
+        ViewKind::Logs => &[
+            Action::Back,
+            Action::Filter,
+            Action::LogFollow,
+            Action::LogSince,
+            Action::LogTail,
+            Action::LogTimestamps,
+            Action::LogWrap,
+            Action::LogPrevious,
+            Action::LogJson,
+            Action::LogContainer,
+            Action::LogClusters,
+            Action::LogSave,
+            Action::Help,
+        ],
         ViewKind::Detail => &[
             Action::Back,
             Action::Down,
@@ -154,8 +169,25 @@ pub fn offered(kind: ViewKind) -> &'static [Action] {
     }
 }
 
+/// The log view's own actions.
+pub fn is_log_action(a: Action) -> bool {
+    matches!(
+        a,
+        Action::LogFollow
+            | Action::LogTimestamps
+            | Action::LogWrap
+            | Action::LogPrevious
+            | Action::LogSince
+            | Action::LogTail
+            | Action::LogJson
+            | Action::LogContainer
+            | Action::LogClusters
+            | Action::LogSave
+    )
+}
+
 /// Short words for the hint bar.
-fn hint_word(a: Action) -> &'static str {
+pub fn hint_word(a: Action) -> &'static str {
     match a {
         Action::Open => "open",
         Action::Detail => "detail",
@@ -168,6 +200,16 @@ fn hint_word(a: Action) -> &'static str {
         Action::Quit => "quit",
         Action::Down => "scroll",
         Action::Up => "up",
+        Action::LogFollow => "pause",
+        Action::LogSince => "since",
+        Action::LogTail => "tail",
+        Action::LogTimestamps => "time",
+        Action::LogWrap => "wrap",
+        Action::LogPrevious => "previous",
+        Action::LogJson => "json",
+        Action::LogContainer => "container",
+        Action::LogClusters => "clusters",
+        Action::LogSave => "save",
         _ => "",
     }
 }
@@ -185,7 +227,11 @@ pub fn footer(frame: &mut Frame, area: Rect, state: &State, styles: &Styles) {
             Span::raw(text.clone()),
             Span::styled("▌", styles.accent),
             Span::styled(
-                "   regex · !inverts · -l app=web · enter keep · esc clear",
+                if state.screen().kind == ViewKind::Logs {
+                    "   regex over the lines · !inverts · enter keep · esc clear"
+                } else {
+                    "   regex · !inverts · -l app=web · enter keep · esc clear"
+                },
                 styles.muted,
             ),
         ]),

@@ -12,7 +12,12 @@ use crate::state::State;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, styles: &Styles) {
     let mut lines = Vec::new();
-    for &a in Action::ALL {
+    // The log view's keys go on a compact line of their own below: one line each would push the
+    // rest of the page off a 40-row terminal.
+    let (log_keys, general): (Vec<Action>, Vec<Action>) = Action::ALL
+        .iter()
+        .partition(|a| super::chrome::is_log_action(**a));
+    for a in general {
         let keys: Vec<String> = state
             .keymap
             .keys(a)
@@ -29,6 +34,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, styles: &Styles) {
             Span::raw(a.help()),
         ]));
     }
+    let mut spans = vec![Span::styled("  In the log view: ", styles.muted)];
+    for a in log_keys {
+        let Some(key) = state.keymap.hint(a) else {
+            continue;
+        };
+        spans.push(Span::styled(key, styles.key));
+        spans.push(Span::raw(format!(" {}  ", super::chrome::hint_word(a))));
+    }
+    lines.push(Line::from(spans));
     lines.push(Line::default());
     lines.push(Line::styled(
         "  Commands: :fleet :deploy :pods :events :clusters [namespace] [@cluster] [env:NAME]   :q quits",

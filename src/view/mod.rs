@@ -6,6 +6,7 @@ mod detail;
 mod dialog;
 mod fleet;
 mod help;
+mod logs;
 pub mod styles;
 mod table;
 mod tables;
@@ -73,6 +74,7 @@ fn body_view(
         ViewKind::Events => tables::events(frame, body, state, styles, now),
         ViewKind::Clusters => tables::clusters(frame, body, state, styles, now),
         ViewKind::Detail => detail::draw(frame, body, state, styles, now),
+        ViewKind::Logs => logs::draw(frame, body, state, styles),
     }
     match state.screen().kind {
         ViewKind::Fleet | ViewKind::Pods => {}

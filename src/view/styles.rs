@@ -26,6 +26,8 @@ pub struct Styles {
     pub protected: Style,
     pub border: Style,
     pub key: Style,
+    /// Log line prefixes, one per source in turn (none in mono: the prefix text says it).
+    pub sources: Vec<Style>,
     env: Vec<(String, Color)>,
 }
 
@@ -55,6 +57,7 @@ impl Styles {
                 protected: Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED),
                 border: Style::default(),
                 key: bold,
+                sources: Vec::new(),
                 env: Vec::new(),
             };
         }
@@ -91,6 +94,18 @@ impl Styles {
             protected: fg(p.protected).add_modifier(Modifier::BOLD | Modifier::REVERSED),
             border: fg(p.muted),
             key: fg(p.accent).add_modifier(Modifier::BOLD),
+            sources: [
+                p.accent,
+                p.ok,
+                p.progressing,
+                p.protected,
+                p.unknown,
+                p.warn,
+            ]
+            .into_iter()
+            .flatten()
+            .map(|c| Style::default().fg(c))
+            .collect(),
             env: p.env.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         }
     }
@@ -102,6 +117,14 @@ impl Styles {
             Health::Unknown => self.unknown,
             Health::Warning => self.warn,
             Health::Critical => self.crit,
+        }
+    }
+
+    /// The prefix style of log source `i`.
+    pub fn source(&self, i: u32) -> Style {
+        match self.sources.len() {
+            0 => self.muted,
+            n => self.sources[i as usize % n],
         }
     }
 

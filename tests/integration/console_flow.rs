@@ -569,3 +569,76 @@ fn with_readonly_no_key_opens_a_change_and_nothing_is_attempted() {
         assert!(app.state.pending.is_none());
     });
 }
+
+fn log_rows(s: &State) -> usize {
+    s.logs.as_ref().map_or(0, |v| v.buffer.rows())
+}
+
+#[test]
+fn tail_a_workloads_json_logs_from_the_fleet_widen_to_every_cluster_and_close() {
+    let fleet = TestFleet::start_with(
+        &fleetfile::builtin(),
+        FleetOptions {
+            speed: 20.0,
+            ..Default::default()
+        },
+    );
+    fleet.runtime.block_on(async {
+        let mut app = App::start(&fleet).await;
+        app.until("every cluster to sync", |s| {
+            s.clusters.iter().all(|c| c.loaded())
+        })
+        .await;
+        app.press(KeyCode::Char('/'));
+        app.type_text("export-service");
+        app.press(KeyCode::Enter);
+        app.press(KeyCode::Char('l'));
+        assert_eq!(app.state.screen().kind, ViewKind::Logs, "{}", app.screen());
+        app.until("log lines", |s| log_rows(s) >= 5).await;
+        let screen = app.screen();
+        assert!(
+            screen.contains("logs ▸ arxos/export-service ▸ dev"),
+            "{screen}"
+        );
+        // export-service writes JSON lines: shown as fields, with the message first.
+        assert!(screen.contains(" logger="), "{screen}");
+        assert!(!screen.contains("{\"ts\""), "{screen}");
+        app.press(KeyCode::Char('J'));
+        assert!(app.screen().contains("{\"ts\""), "raw JSON on request");
+
+        app.press(KeyCode::Char('a'));
+        let clusters = app.state.logs.as_ref().unwrap().clusters.len();
+        assert!(clusters > 1, "{}", app.screen());
+        app.until("lines from every cluster running it", |s| {
+            let v = s.logs.as_ref().unwrap();
+            let mut seen: Vec<usize> = v
+                .buffer
+                .entries()
+                .filter_map(|e| match e {
+                    watchfloor::logs::Entry::Line(l) => {
+                        v.sources.get(l.source).map(|s| s.key.cluster)
+                    }
+                    _ => None,
+                })
+                .collect();
+            seen.sort_unstable();
+            seen.dedup();
+            seen.len() == clusters
+        })
+        .await;
+        assert!(
+            app.runner.logs.running() == 1,
+            "the narrow tail was stopped"
+        );
+
+        app.press(KeyCode::Esc);
+        app.press(KeyCode::Esc);
+        assert_ne!(app.state.screen().kind, ViewKind::Logs);
+        assert!(app.state.logs.is_none());
+        assert_eq!(
+            app.runner.logs.running(),
+            0,
+            "closing the view stops its streams"
+        );
+    });
+}

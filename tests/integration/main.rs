@@ -13,6 +13,7 @@ mod demo_cli;
 mod faults;
 mod kube_client;
 mod kubectl;
+mod logs;
 mod prometheus;
 mod seeds;
 mod status_cli;
