@@ -122,6 +122,23 @@ impl Action {
 
     /// Actions that change a cluster. They must go through the dispatcher (read-only mode,
     /// protection, confirmation, audit).
+    /// The log view's own actions (they do nothing elsewhere).
+    pub fn is_log_view(self) -> bool {
+        matches!(
+            self,
+            Action::LogFollow
+                | Action::LogTimestamps
+                | Action::LogWrap
+                | Action::LogPrevious
+                | Action::LogSince
+                | Action::LogTail
+                | Action::LogJson
+                | Action::LogContainer
+                | Action::LogClusters
+                | Action::LogSave
+        )
+    }
+
     pub fn is_mutating(self) -> bool {
         matches!(self, Action::Scale | Action::Restart | Action::Rollback)
     }

@@ -213,7 +213,7 @@ pub(crate) fn controller(meta: &ObjectMeta) -> Option<(&str, &str)> {
         .map(|o| (o.kind.as_str(), o.name.as_str()))
 }
 
-fn images(template: &PodTemplateSpec) -> Vec<String> {
+pub(crate) fn images(template: &PodTemplateSpec) -> Vec<String> {
     template
         .spec
         .as_ref()

@@ -198,7 +198,8 @@ fn act(state: &mut State, action: Action, now: Timestamp) -> Vec<Effect> {
             state.refresh(now);
         }
         Action::Logs => return super::logs::open(state, now),
-        // The log view's own keys; elsewhere they do nothing.
+        // The log view's own keys (`Action::is_log_view`); elsewhere they do nothing. Listed,
+        // not guarded, so a new action must be placed here.
         Action::LogFollow
         | Action::LogTimestamps
         | Action::LogWrap

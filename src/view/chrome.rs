@@ -169,23 +169,6 @@ pub fn offered(kind: ViewKind) -> &'static [Action] {
     }
 }
 
-/// The log view's own actions.
-pub fn is_log_action(a: Action) -> bool {
-    matches!(
-        a,
-        Action::LogFollow
-            | Action::LogTimestamps
-            | Action::LogWrap
-            | Action::LogPrevious
-            | Action::LogSince
-            | Action::LogTail
-            | Action::LogJson
-            | Action::LogContainer
-            | Action::LogClusters
-            | Action::LogSave
-    )
-}
-
 /// Short words for the hint bar.
 pub fn hint_word(a: Action) -> &'static str {
     match a {

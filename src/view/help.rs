@@ -14,9 +14,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, styles: &Styles) {
     let mut lines = Vec::new();
     // The log view's keys go on a compact line of their own below: one line each would push the
     // rest of the page off a 40-row terminal.
-    let (log_keys, general): (Vec<Action>, Vec<Action>) = Action::ALL
-        .iter()
-        .partition(|a| super::chrome::is_log_action(**a));
+    let (log_keys, general): (Vec<Action>, Vec<Action>) =
+        Action::ALL.iter().partition(|a| a.is_log_view());
     for a in general {
         let keys: Vec<String> = state
             .keymap

@@ -11,6 +11,8 @@ pub mod styles;
 mod table;
 mod tables;
 #[cfg(test)]
+mod testing;
+#[cfg(test)]
 mod tests;
 
 use jiff::Timestamp;

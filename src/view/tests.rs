@@ -4,31 +4,10 @@ use ratatui::backend::TestBackend;
 use ratatui::style::{Color, Modifier};
 
 use super::*;
-use crate::config::theme::Palette;
 use crate::kube::{ConnState, Detail, KubeMsg};
 use crate::state::testing::*;
 use crate::state::{Msg, State, update};
-
-fn colour() -> Styles {
-    Styles::new(&Palette {
-        name: "test".into(),
-        ok: Some(Color::Green),
-        warn: Some(Color::Yellow),
-        crit: Some(Color::Red),
-        protected: Some(Color::Magenta),
-        muted: Some(Color::DarkGray),
-        accent: Some(Color::Cyan),
-        ..Palette::default()
-    })
-}
-
-fn mono() -> Styles {
-    Styles::new(&Palette {
-        name: "mono".into(),
-        mono: true,
-        ..Palette::default()
-    })
-}
+use crate::view::testing::{colour, mono};
 
 fn render(
     state: &mut State,

@@ -177,21 +177,10 @@ fn rollback_leaves_what_kubectl_rollout_undo_leaves() {
     }
     assert_eq!(snapshot(&kubectl, "web"), snapshot(&ours, "web"));
 
-    // Undo to the previous revision.
-    assert_eq!(
-        kubectl
-            .ok(&["rollout", "undo", "deploy/web", "-n", "shop"])
-            .trim(),
-        "deployment.apps/web rolled back"
-    );
-    let done = run(&fleet, &west, "web", Op::Rollback { to_revision: None }).expect("rolled back");
+    // Undo to the previous revision, then to a named one.
+    let (done, after) = undo_side_by_side(&fleet, &west, &kubectl, &ours, None);
     assert_eq!(done.text, "rolled back shop/web to revision 2");
     assert!(!done.skipped);
-    for k in [&kubectl, &ours] {
-        rolled_out(k, "web");
-    }
-    let after = snapshot(&ours, "web");
-    assert_eq!(snapshot(&kubectl, "web"), after);
     assert_eq!(
         after["template"]["spec"]["containers"][0]["image"],
         format!("{WEB}:1.5.0")
@@ -204,31 +193,8 @@ fn rollback_leaves_what_kubectl_rollout_undo_leaves() {
         after["annotations"]["kubernetes.io/change-cause"],
         "bump web to 1.5.0"
     );
-
-    // Undo to a named revision.
-    kubectl.ok(&[
-        "rollout",
-        "undo",
-        "deploy/web",
-        "-n",
-        "shop",
-        "--to-revision=1",
-    ]);
-    let done = run(
-        &fleet,
-        &west,
-        "web",
-        Op::Rollback {
-            to_revision: Some(1),
-        },
-    )
-    .expect("rolled back");
+    let (done, after) = undo_side_by_side(&fleet, &west, &kubectl, &ours, Some(1));
     assert_eq!(done.text, "rolled back shop/web to revision 1");
-    for k in [&kubectl, &ours] {
-        rolled_out(k, "web");
-    }
-    let after = snapshot(&ours, "web");
-    assert_eq!(snapshot(&kubectl, "web"), after);
     assert_eq!(
         after["template"]["spec"]["containers"][0]["image"],
         format!("{WEB}:1.4.2")
@@ -289,6 +255,29 @@ fn rollback_leaves_what_kubectl_rollout_undo_leaves() {
     );
     assert!(theirs.contains(err.text()), "{theirs}");
     assert_eq!(get(&fleet, &west, "web").metadata.resource_version, before);
+}
+
+/// `kubectl rollout undo [--to-revision=N]` on `kubectl`'s cluster and our rollback on `ours`
+/// (`west` is its client), both rolled out; the two deployments and their ReplicaSets must then
+/// be identical. Returns our outcome and the snapshot.
+fn undo_side_by_side(
+    fleet: &TestFleet,
+    west: &kube::Client,
+    kubectl: &Kubectl<'_>,
+    ours: &Kubectl<'_>,
+    to_revision: Option<u64>,
+) -> (watchfloor::kube::ops::Outcome, serde_json::Value) {
+    let mut args = vec!["rollout", "undo", "deploy/web", "-n", "shop"];
+    let flag = to_revision.map(|r| format!("--to-revision={r}"));
+    args.extend(flag.as_deref());
+    assert_eq!(kubectl.ok(&args).trim(), "deployment.apps/web rolled back");
+    let done = run(fleet, west, "web", Op::Rollback { to_revision }).expect("rolled back");
+    for k in [kubectl, ours] {
+        rolled_out(k, "web");
+    }
+    let after = snapshot(ours, "web");
+    assert_eq!(snapshot(kubectl, "web"), after);
+    (done, after)
 }
 
 fn set_image(fleet: &TestFleet, c: &kube::Client, app: &str, image: &str) {

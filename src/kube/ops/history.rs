@@ -58,16 +58,7 @@ pub(super) fn build(d: &Deployment, owned: &[ReplicaSet]) -> History {
             Some(Revision {
                 revision,
                 created: rs.metadata.creation_timestamp.as_ref().map(|t| t.0),
-                images: rs_template
-                    .spec
-                    .as_ref()
-                    .map(|s| {
-                        s.containers
-                            .iter()
-                            .map(|c| c.image.clone().unwrap_or_default())
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                images: crate::kube::convert::images(&rs_template),
                 change_cause: rs
                     .metadata
                     .annotations

@@ -5,35 +5,14 @@ use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::style::{Color, Modifier};
+use ratatui::style::Modifier;
 
-use crate::config::theme::Palette;
 use crate::kube::KubeMsg;
 use crate::kube::logs::{LogEvent, LogEventKind, SourceKey};
 use crate::state::testing::*;
 use crate::state::{Msg, State, update};
+use crate::view::testing::{colour, mono};
 use crate::view::{Styles, draw};
-
-fn colour() -> Styles {
-    Styles::new(&Palette {
-        name: "test".into(),
-        ok: Some(Color::Green),
-        warn: Some(Color::Yellow),
-        crit: Some(Color::Red),
-        protected: Some(Color::Magenta),
-        muted: Some(Color::DarkGray),
-        accent: Some(Color::Cyan),
-        ..Palette::default()
-    })
-}
-
-fn mono() -> Styles {
-    Styles::new(&Palette {
-        name: "mono".into(),
-        mono: true,
-        ..Palette::default()
-    })
-}
 
 fn render(s: &mut State, styles: &Styles, w: u16, h: u16) -> Terminal<TestBackend> {
     update(s, Msg::Resize(w, h), t0());
