@@ -74,7 +74,8 @@ impl Mutation {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pending {
     pub what: String,
-    pub expected: usize,
+    /// Where an answer is still due, and for what.
+    pub waiting: Vec<(ClusterId, ObjKey, Op)>,
     pub results: Vec<ActionResult>,
 }
 
@@ -214,9 +215,13 @@ fn send(state: &mut State, d: ConfirmDialog, now: Timestamp) -> Vec<Effect> {
         format!("{what}: sent, waiting for the cluster…"),
         now,
     );
+    // A batch still waiting when another is sent keeps its answers: they are told one by one.
     state.pending = Some(Pending {
         what,
-        expected: mutations.len(),
+        waiting: mutations
+            .iter()
+            .map(|m| (m.cluster, m.key.clone(), m.op.clone()))
+            .collect(),
         results: Vec::new(),
     });
     vec![Effect::Mutate(mutations)]
@@ -227,19 +232,30 @@ pub fn action_result(state: &mut State, result: ActionResult, now: Timestamp) {
     let single = |state: &State, r: &ActionResult| {
         format!("{}: {}", state.cluster_name(r.cluster), r.outcome.text())
     };
-    let Some(pending) = state.pending.as_mut() else {
+    let due = |p: &Pending| {
+        p.waiting
+            .iter()
+            .position(|(c, k, op)| *c == result.cluster && *k == result.key && *op == result.op)
+    };
+    let Some((pending, at)) = state
+        .pending
+        .as_mut()
+        .and_then(|p| due(p).map(|at| (p, at)))
+    else {
+        // Not the batch being waited for (an earlier one's late answer): on its own.
         let level = level_of(std::slice::from_ref(&result));
         let text = single(state, &result);
         state.notify(level, text, now);
         return;
     };
+    pending.waiting.remove(at);
     pending.results.push(result);
-    if pending.results.len() < pending.expected {
+    if !pending.waiting.is_empty() {
+        let total = pending.results.len() + pending.waiting.len();
         let text = format!(
-            "{}: {} of {} clusters answered…",
+            "{}: {} of {total} clusters answered…",
             pending.what,
             pending.results.len(),
-            pending.expected
         );
         state.notify(Level::Info, text, now);
         return;

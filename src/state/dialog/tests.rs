@@ -128,7 +128,7 @@ fn scale_in_prod_shows_the_hpa_offers_the_other_clusters_and_wants_the_name_type
         assert_eq!(m.typed_name(), Some("arq-backend"));
     }
     assert!(s.dialog.is_none());
-    assert_eq!(s.pending.as_ref().map(|p| p.expected), Some(2));
+    assert_eq!(s.pending.as_ref().map(|p| p.waiting.len()), Some(2));
 }
 
 #[test]
@@ -436,4 +436,51 @@ fn scaling_to_zero_warns_and_the_same_count_is_not_a_change() {
     key(&mut s, "s");
     typed(&mut s, "10000");
     assert_eq!(scale_dialog(&s).replicas, 1000);
+}
+
+#[test]
+fn a_late_answer_from_an_earlier_change_is_told_on_its_own() {
+    let mut s = on_cell(0);
+    key(&mut s, "r");
+    mutations(key(&mut s, "y"));
+    // Before dev answers, a scale is sent there too.
+    key(&mut s, "s");
+    typed(&mut s, "4");
+    key(&mut s, "enter");
+    mutations(key(&mut s, "y"));
+    let answer = |op, text: &str| {
+        Msg::Kube(KubeMsg::Action(ActionResult {
+            cluster: 0,
+            key: arq(),
+            op,
+            outcome: Outcome::Done(text.into()),
+        }))
+    };
+    update(
+        &mut s,
+        answer(Op::Restart, "restarted arq/arq-backend"),
+        t0(),
+    );
+    assert_eq!(
+        s.notice.clone().unwrap().text,
+        "dev: restarted arq/arq-backend"
+    );
+    assert_eq!(
+        s.pending.as_ref().map(|p| p.waiting.len()),
+        Some(1),
+        "the scale is still awaited"
+    );
+    update(
+        &mut s,
+        answer(
+            Op::Scale { replicas: 4 },
+            "scaled arq/arq-backend to 4 (was 2)",
+        ),
+        t0(),
+    );
+    assert_eq!(
+        s.notice.clone().unwrap().text,
+        "dev: scaled arq/arq-backend to 4 (was 2)"
+    );
+    assert!(s.pending.is_none());
 }
