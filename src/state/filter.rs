@@ -5,21 +5,17 @@ use std::collections::BTreeMap;
 
 use regex::Regex;
 
+use crate::sim::selector::LabelSelector;
+
 #[derive(Clone, Debug)]
 pub enum Filter {
-    Text { regex: Regex, invert: bool },
-    Labels(Vec<Requirement>),
-}
-
-/// One term of a label selector.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Requirement {
-    Equals(String, String),
-    NotEquals(String, String),
-    Exists(String),
-    NotExists(String),
-    In(String, Vec<String>),
-    NotIn(String, Vec<String>),
+    Text {
+        regex: Regex,
+        invert: bool,
+    },
+    /// Parsed and matched as the API server does (the simulator's selector, written to
+    /// apimachinery's rules, serves the console too).
+    Labels(LabelSelector),
 }
 
 impl Filter {
@@ -30,7 +26,17 @@ impl Filter {
             return Ok(None);
         }
         if let Some(sel) = input.strip_prefix("-l") {
-            return parse_selector(sel.trim()).map(|r| Some(Filter::Labels(r)));
+            let sel = sel.trim();
+            if sel.is_empty() {
+                return Err("-l needs a label selector, e.g. -l app=web".into());
+            }
+            return LabelSelector::parse(sel)
+                .map(|s| Some(Filter::Labels(s)))
+                .map_err(|e| {
+                    format!(
+                        "not a label selector (try app=web, app!=web, app, !app, app in (a,b)): {e}"
+                    )
+                });
         }
         let (invert, pattern) = match input.strip_prefix('!') {
             Some(rest) => (true, rest),
@@ -55,97 +61,9 @@ impl Filter {
     pub fn matches(&self, text: &str, labels: Option<&BTreeMap<String, String>>) -> bool {
         match self {
             Filter::Text { regex, invert } => regex.is_match(text) != *invert,
-            Filter::Labels(reqs) => {
-                let empty = BTreeMap::new();
-                let labels = labels.unwrap_or(&empty);
-                reqs.iter().all(|r| r.matches(labels))
-            }
+            Filter::Labels(selector) => selector.matches(labels),
         }
     }
-}
-
-impl Requirement {
-    fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        match self {
-            Requirement::Equals(k, v) => labels.get(k) == Some(v),
-            Requirement::NotEquals(k, v) => labels.get(k) != Some(v),
-            Requirement::Exists(k) => labels.contains_key(k),
-            Requirement::NotExists(k) => !labels.contains_key(k),
-            Requirement::In(k, vs) => labels.get(k).is_some_and(|v| vs.contains(v)),
-            Requirement::NotIn(k, vs) => labels.get(k).is_none_or(|v| !vs.contains(v)),
-        }
-    }
-}
-
-fn parse_selector(input: &str) -> Result<Vec<Requirement>, String> {
-    if input.is_empty() {
-        return Err("-l needs a label selector, e.g. -l app=web".into());
-    }
-    let mut out = Vec::new();
-    for term in split_terms(input) {
-        let term = term.trim();
-        let bad = || {
-            format!(
-                "{term:?} is not a label requirement (try app=web, app!=web, app, !app, app in (a,b))"
-            )
-        };
-        let req = if let Some((k, rest)) = term.split_once(" notin ") {
-            Requirement::NotIn(k.trim().into(), set(rest).ok_or_else(bad)?)
-        } else if let Some((k, rest)) = term.split_once(" in ") {
-            Requirement::In(k.trim().into(), set(rest).ok_or_else(bad)?)
-        } else if let Some((k, v)) = term.split_once("!=") {
-            Requirement::NotEquals(k.trim().into(), v.trim().into())
-        } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
-            Requirement::Equals(k.trim().into(), v.trim().into())
-        } else if let Some(k) = term.strip_prefix('!') {
-            Requirement::NotExists(k.trim().into())
-        } else {
-            Requirement::Exists(term.into())
-        };
-        let key = match &req {
-            Requirement::Equals(k, _)
-            | Requirement::NotEquals(k, _)
-            | Requirement::Exists(k)
-            | Requirement::NotExists(k)
-            | Requirement::In(k, _)
-            | Requirement::NotIn(k, _) => k,
-        };
-        if key.is_empty() || key.contains(char::is_whitespace) {
-            return Err(bad());
-        }
-        out.push(req);
-    }
-    Ok(out)
-}
-
-/// Splits on commas outside parentheses.
-fn split_terms(input: &str) -> Vec<&str> {
-    let mut terms = Vec::new();
-    let (mut depth, mut start) = (0i32, 0);
-    for (i, c) in input.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                terms.push(&input[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    terms.push(&input[start..]);
-    terms
-}
-
-fn set(rest: &str) -> Option<Vec<String>> {
-    let inner = rest.trim().strip_prefix('(')?.strip_suffix(')')?;
-    Some(
-        inner
-            .split(',')
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-            .collect(),
-    )
 }
 
 #[cfg(test)]
