@@ -110,6 +110,10 @@ pub fn offered(kind: ViewKind) -> &'static [Action] {
         ViewKind::Fleet => &[
             Action::Open,
             Action::Detail,
+            Action::Logs,
+            Action::Scale,
+            Action::Restart,
+            Action::Rollback,
             Action::Filter,
             Action::Command,
             Action::FaultsOnly,
@@ -120,6 +124,10 @@ pub fn offered(kind: ViewKind) -> &'static [Action] {
         ViewKind::Workloads | ViewKind::Pods => &[
             Action::Open,
             Action::Detail,
+            Action::Logs,
+            Action::Scale,
+            Action::Restart,
+            Action::Rollback,
             Action::Back,
             Action::Filter,
             Action::Command,
@@ -163,6 +171,10 @@ pub fn offered(kind: ViewKind) -> &'static [Action] {
             Action::Back,
             Action::Down,
             Action::Up,
+            Action::Logs,
+            Action::Scale,
+            Action::Restart,
+            Action::Rollback,
             Action::Help,
             Action::Quit,
         ],
@@ -181,6 +193,10 @@ pub fn hint_word(a: Action) -> &'static str {
         Action::SortNext => "sort",
         Action::Help => "help",
         Action::Quit => "quit",
+        Action::Logs => "logs",
+        Action::Scale => "scale",
+        Action::Restart => "restart",
+        Action::Rollback => "rollback",
         Action::Down => "scroll",
         Action::Up => "up",
         Action::LogFollow => "pause",
@@ -231,13 +247,15 @@ pub fn footer(frame: &mut Frame, area: Rect, state: &State, styles: &Styles) {
             None if state.dialog.is_some() => {
                 Line::styled(" a dialog is open: esc cancels it", styles.muted)
             }
-            None => hints(state, styles),
+            None => hints(state, styles, usize::from(area.width)),
         },
     };
     frame.render_widget(Paragraph::new(line).style(styles.base), area);
 }
 
-fn hints(state: &State, styles: &Styles) -> Line<'static> {
+/// The keys the focused view offers, as many as fit in `width`; help and quit always fit. In
+/// read-only mode the changes are not offered.
+fn hints(state: &State, styles: &Styles, width: usize) -> Line<'static> {
     let kind = if state.mode == Mode::Help {
         None
     } else {
@@ -247,14 +265,32 @@ fn hints(state: &State, styles: &Styles) -> Line<'static> {
         Some(k) => offered(k),
         None => &[Action::Back, Action::Quit],
     };
+    // Hints come from the live keymap: an unbound action is not offered.
+    let offered: Vec<(Action, String)> = actions
+        .iter()
+        .filter(|a| !(state.readonly && a.is_mutating()))
+        .filter_map(|&a| Some((a, state.keymap.hint(a)?)))
+        .collect();
+    let cost = |(a, key): &(Action, String)| key.chars().count() + hint_word(*a).len() + 3;
+    let reserved: usize = offered
+        .iter()
+        .filter(|(a, _)| matches!(a, Action::Help | Action::Quit))
+        .map(cost)
+        .sum();
+    let mut room = width.saturating_sub(1 + reserved);
     let mut spans = vec![Span::raw(" ")];
-    for &a in actions {
-        // Hints come from the live keymap: an unbound action is not offered.
-        let Some(key) = state.keymap.hint(a) else {
-            continue;
-        };
-        spans.push(Span::styled(key, styles.key));
-        spans.push(Span::styled(format!(" {}  ", hint_word(a)), styles.muted));
+    for hint in &offered {
+        if !matches!(hint.0, Action::Help | Action::Quit) {
+            if cost(hint) > room {
+                continue;
+            }
+            room -= cost(hint);
+        }
+        spans.push(Span::styled(hint.1.clone(), styles.key));
+        spans.push(Span::styled(
+            format!(" {}  ", hint_word(hint.0)),
+            styles.muted,
+        ));
     }
     Line::from(spans)
 }

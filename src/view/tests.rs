@@ -401,3 +401,16 @@ fn a_rollout_under_way_shows_kubectls_words_under_the_workloads_and_the_fleet() 
         text(&t)
     );
 }
+
+#[test]
+fn the_hint_bar_offers_changes_only_when_they_can_be_made_and_keeps_help_and_quit() {
+    let mut s = fleet_state();
+    let footer = |t: &Terminal<TestBackend>| text(t).lines().last().unwrap().to_string();
+    let wide = footer(&render(&mut s, &colour(), 160, 24, t0()));
+    assert!(wide.contains("s scale  r restart  u rollback"), "{wide}");
+    let narrow = footer(&render(&mut s, &colour(), 60, 24, t0()));
+    assert!(narrow.contains("? help  q quit"), "{narrow}");
+    s.readonly = true;
+    let ro = footer(&render(&mut s, &colour(), 160, 24, t0()));
+    assert!(ro.contains("l logs") && !ro.contains("scale"), "{ro}");
+}
