@@ -158,6 +158,7 @@ fn pod(workload: &str, i: usize, status: &str) -> PodRow {
             readiness: http("/readyz"),
             startup: None,
         }],
+        scrape: Default::default(),
     }
 }
 

@@ -14,6 +14,8 @@ pub mod config;
 pub mod kube;
 /// Log tailing, pure: lines, JSON rendering, the filter, the ring buffer with its markers.
 pub mod logs;
+/// Metrics: exposition parser, scrapers, series store.
+pub mod metrics;
 /// The simulated fleet: Kubernetes API servers, controllers and apps for tests and the demo.
 pub mod sim;
 /// The pure model: `update(&mut State, Msg, now) -> Vec<Effect>`.

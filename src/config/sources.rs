@@ -49,6 +49,11 @@ pub struct ScrapingConfig {
     pub retention: PromDuration,
     /// The most memory the series store may use; the oldest samples go first.
     pub memory_cap: ByteSize,
+    /// The port scraped on pods that neither annotate `prometheus.io/scrape` nor name a port
+    /// `metrics`/`http-metrics`; unset, such pods are not scraped.
+    pub pod_port: Option<u16>,
+    /// The path for `pod_port`, and for annotated pods without `prometheus.io/path`.
+    pub pod_path: String,
     pub targets: Vec<ScrapeTarget>,
 }
 
@@ -60,6 +65,8 @@ impl Default for ScrapingConfig {
             concurrency: 4,
             retention: PromDuration::from_secs(3600),
             memory_cap: ByteSize::mib(64),
+            pod_port: None,
+            pod_path: "/metrics".to_string(),
             targets: Vec::new(),
         }
     }
@@ -86,6 +93,18 @@ impl ScrapingConfig {
                     "retention {} is shorter than the scrape interval {}: no sample would be kept",
                     self.retention, self.interval
                 ),
+            );
+        }
+        if !self.pod_path.starts_with('/') {
+            c.error(
+                keys!["scraping", "pod_path"],
+                format!("pod_path {:?} must start with /", self.pod_path),
+            );
+        }
+        if self.pod_port == Some(0) {
+            c.error(
+                keys!["scraping", "pod_port"],
+                "must be a port from 1 to 65535",
             );
         }
         if self.memory_cap.0 == 0 {

@@ -3,6 +3,7 @@
 
 mod container;
 mod pod;
+mod scrape;
 #[cfg(test)]
 mod tests;
 

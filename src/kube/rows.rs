@@ -132,6 +132,34 @@ pub struct PodRow {
     pub created: Option<Timestamp>,
     pub deleting: bool,
     pub containers: Vec<ContainerRow>,
+    /// Whether and where its `/metrics` may be scraped.
+    pub scrape: Scrape,
+}
+
+/// What a pod says about scraping its metrics, the way Prometheus's Kubernetes examples read it.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Scrape {
+    /// Nothing: no `prometheus.io/scrape` annotation and no port named `metrics` or
+    /// `http-metrics`. The configuration's default port may still apply.
+    #[default]
+    Unsaid,
+    /// `prometheus.io/scrape: "false"`.
+    OptedOut,
+    /// Annotated `prometheus.io/scrape: "true"`, or a container port named `metrics` /
+    /// `http-metrics`.
+    At(ScrapeSpec),
+}
+
+/// Where a pod's metrics are: a port (number or container port name), path and scheme.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScrapeSpec {
+    /// A port number or a named container port; None when annotated without a port and the pod
+    /// declares none (the configuration's default port applies).
+    pub port: Option<String>,
+    /// `prometheus.io/path`, else `/metrics`.
+    pub path: String,
+    /// `prometheus.io/scheme`: `http` or `https`.
+    pub scheme: String,
 }
 
 /// A Deployment.

@@ -161,6 +161,7 @@ pub fn pod(ns: &str, workload: &str, suffix: &str, status: &str) -> PodRow {
             readiness: http("/readyz"),
             startup: None,
         }],
+        scrape: Default::default(),
     }
 }
 

@@ -39,6 +39,7 @@ pub fn pod_row(pod: &Pod, _now: Timestamp) -> PodRow {
         created: time(&meta.creation_timestamp),
         deleting: meta.deletion_timestamp.is_some(),
         containers,
+        scrape: super::scrape::scrape(pod),
     }
 }
 

@@ -51,6 +51,7 @@ fn pod(containers: Vec<ContainerRow>) -> PodRow {
         created: None,
         deleting: false,
         containers,
+        scrape: Default::default(),
     }
 }
 

@@ -1,0 +1,6 @@
+//! Metrics: the exposition-format parser ([`expo`]), the in-memory series store ([`store`]) and
+//! the scrapers that fill it ([`scrape`]).
+
+pub mod expo;
+pub mod scrape;
+pub mod store;

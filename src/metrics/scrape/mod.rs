@@ -1,0 +1,1 @@
+//! Scraping pods through the API server proxy, and direct URLs.
