@@ -70,6 +70,10 @@ actions! {
     ViewEvents,
     /// Clusters and their connection state
     ViewClusters,
+    /// Metrics: every scraped series by name; pick one to chart it
+    ViewMetrics,
+    /// Metrics: the window of the panel and chart (5m, 15m, 1h, 3h)
+    MetricsWindow,
     /// Sort by the next column
     SortNext,
     /// Reverse the sort order

@@ -180,6 +180,7 @@ impl Runner for KubeRunner {
         use crate::state::Effect;
         match effect {
             Effect::Quit => {}
+            Effect::Metrics(_) => {}
             Effect::FetchDetail { cluster, kind, key } => {
                 let Some(Some(client)) = self.clients.get(cluster).cloned() else {
                     let err = crate::kube::DetailError {

@@ -3,4 +3,5 @@
 
 pub mod expo;
 pub mod scrape;
+pub mod signals;
 pub mod store;

@@ -9,13 +9,15 @@ pub enum Command {
     Show(ViewKind, Scope),
     Quit,
     Help,
+    /// The series explorer.
+    Metrics,
 }
 
 /// Parses a command line (without the `:`). Errors are shown to the user as written.
 pub fn parse(state: &State, line: &str) -> Result<Command, String> {
     let mut words = line.split_whitespace();
     let Some(name) = words.next() else {
-        return Err("type a command: fleet, deploy, pods, events, clusters, quit".into());
+        return Err("type a command: fleet, deploy, pods, events, clusters, metrics, quit".into());
     };
     let kind = match name.to_ascii_lowercase().as_str() {
         "q" | "q!" | "quit" => return Ok(Command::Quit),
@@ -25,9 +27,10 @@ pub fn parse(state: &State, line: &str) -> Result<Command, String> {
         "pods" | "pod" | "po" => ViewKind::Pods,
         "events" | "event" | "ev" => ViewKind::Events,
         "clusters" | "cluster" | "ctx" | "contexts" => ViewKind::Clusters,
+        "metrics" | "metric" | "m" => return Ok(Command::Metrics),
         other => {
             return Err(format!(
-                "unknown command {other:?}: try fleet, deploy, pods, events, clusters, quit"
+                "unknown command {other:?}: try fleet, deploy, pods, events, clusters, metrics, quit"
             ));
         }
     };

@@ -23,14 +23,8 @@ pub(super) fn key(state: &mut State, key: KeyEvent, now: Timestamp) -> Vec<Effec
         return super::dialog::key(state, key, now);
     }
     match state.mode.clone() {
-        Mode::Command(line) => {
-            text_entry(state, key, line, now, true);
-            Vec::new()
-        }
-        Mode::Filter(line) => {
-            text_entry(state, key, line, now, false);
-            Vec::new()
-        }
+        Mode::Command(line) => text_entry(state, key, line, now, true),
+        Mode::Filter(line) => text_entry(state, key, line, now, false),
         Mode::Help => {
             match state.keymap.action(&key) {
                 Some(Action::Quit) => {
@@ -50,26 +44,32 @@ pub(super) fn key(state: &mut State, key: KeyEvent, now: Timestamp) -> Vec<Effec
     }
 }
 
-fn text_entry(state: &mut State, key: KeyEvent, mut line: String, now: Timestamp, command: bool) {
+fn text_entry(
+    state: &mut State,
+    key: KeyEvent,
+    mut line: String,
+    now: Timestamp,
+    command: bool,
+) -> Vec<Effect> {
     match key.code {
         KeyCode::Esc => {
             state.mode = Mode::Normal;
             if !command {
                 set_filter(state, "", now);
             }
-            return;
+            return Vec::new();
         }
         KeyCode::Enter => {
             state.mode = Mode::Normal;
             if command {
-                run_command(state, &line, now);
+                return run_command(state, &line, now);
             }
-            return;
+            return Vec::new();
         }
         KeyCode::Backspace => {
             if line.pop().is_none() {
                 state.mode = Mode::Normal;
-                return;
+                return Vec::new();
             }
         }
         KeyCode::Char(c)
@@ -79,7 +79,7 @@ fn text_entry(state: &mut State, key: KeyEvent, mut line: String, now: Timestamp
         {
             line.push(c);
         }
-        _ => return,
+        _ => return Vec::new(),
     }
     if !command {
         // The filter applies as it is typed, as in k9s.
@@ -88,6 +88,7 @@ fn text_entry(state: &mut State, key: KeyEvent, mut line: String, now: Timestamp
     } else {
         state.mode = Mode::Command(line);
     }
+    Vec::new()
 }
 
 fn set_filter(state: &mut State, text: &str, now: Timestamp) {
@@ -108,13 +109,15 @@ fn set_filter(state: &mut State, text: &str, now: Timestamp) {
     }
 }
 
-fn run_command(state: &mut State, line: &str, now: Timestamp) {
+fn run_command(state: &mut State, line: &str, now: Timestamp) -> Vec<Effect> {
     match command::parse(state, line) {
         Ok(Command::Quit) => state.quit = true,
         Ok(Command::Help) => state.mode = Mode::Help,
+        Ok(Command::Metrics) => return super::metrics::open_explorer(state, now),
         Ok(Command::Show(kind, scope)) => push(state, Screen::new(kind, scope), now),
         Err(e) => state.notify(Level::Error, e, now),
     }
+    Vec::new()
 }
 
 pub(super) fn push(state: &mut State, screen: Screen, now: Timestamp) {
@@ -182,6 +185,8 @@ fn act(state: &mut State, action: Action, now: Timestamp) -> Vec<Effect> {
         Action::ViewPods => show(state, ViewKind::Pods, now),
         Action::ViewEvents => show(state, ViewKind::Events, now),
         Action::ViewClusters => show(state, ViewKind::Clusters, now),
+        Action::ViewMetrics => return super::metrics::open_explorer(state, now),
+        Action::MetricsWindow => return super::metrics::cycle_window(state),
         Action::SortNext => {
             let n = kind.sort_columns().len().max(1);
             let screen = state.screen_mut();
@@ -355,6 +360,7 @@ fn open(state: &mut State, now: Timestamp) -> Vec<Effect> {
             push(state, Screen::new(ViewKind::Workloads, scope), now);
         }
         (ViewKind::Pods | ViewKind::Events, _) => return detail(state, now),
+        (ViewKind::Metrics, item) => return super::metrics::open(state, item, now),
         _ => {}
     }
     Vec::new()
@@ -416,9 +422,12 @@ fn detail(state: &mut State, now: Timestamp) -> Vec<Effect> {
     screen.detail = Some(target.clone());
     push(state, screen, now);
     state.detail = Some(DetailLoad::Loading);
-    vec![Effect::FetchDetail {
+    state.metrics.panel = None;
+    let mut effects = vec![Effect::FetchDetail {
         cluster: target.cluster,
         kind: target.kind,
         key: target.key,
-    }]
+    }];
+    effects.extend(super::metrics::panel_query(state));
+    effects
 }

@@ -8,6 +8,7 @@ pub mod filter;
 pub mod fleet;
 mod input;
 pub mod logs;
+pub mod metrics;
 pub mod screen;
 #[cfg(test)]
 pub mod testing;
@@ -41,6 +42,7 @@ pub enum Msg {
     /// Once a second: ages, notices, stale markers.
     Tick,
     Kube(KubeMsg),
+    Metrics(metrics::MetricsMsg),
 }
 
 /// What `update` asks the runner to do.
@@ -75,6 +77,8 @@ pub enum Effect {
         file: String,
         text: String,
     },
+    /// Compute something from the series store.
+    Metrics(metrics::MetricsQuery),
 }
 
 /// The line the user is typing, if any.
@@ -150,6 +154,8 @@ pub struct State {
     pub log_session: u64,
     /// The log buffer's size in lines (`[ui] log_lines`).
     pub log_lines: usize,
+    /// The scraped metrics: the snapshot the tables show, the panel, the explorer.
+    pub metrics: metrics::MetricsState,
 }
 
 impl State {
@@ -187,6 +193,7 @@ impl State {
             logs: None,
             log_session: 0,
             log_lines: logs::DEFAULT_LOG_LINES,
+            metrics: metrics::MetricsState::default(),
         }
     }
 
@@ -327,6 +334,7 @@ pub fn update(state: &mut State, msg: Msg, now: Timestamp) -> Vec<Effect> {
             kube(state, msg, now);
             Vec::new()
         }
+        Msg::Metrics(msg) => metrics::update(state, msg, now),
     }
 }
 

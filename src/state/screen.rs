@@ -17,6 +17,8 @@ pub enum ViewKind {
     Clusters,
     Detail,
     Logs,
+    /// The series explorer (`:metrics`).
+    Metrics,
 }
 
 impl ViewKind {
@@ -29,6 +31,7 @@ impl ViewKind {
             ViewKind::Clusters => "clusters",
             ViewKind::Detail => "detail",
             ViewKind::Logs => "logs",
+            ViewKind::Metrics => "metrics",
         }
     }
 
@@ -40,6 +43,7 @@ impl ViewKind {
             ViewKind::Pods => &["NAME", "CLUSTER", "STATUS", "RESTARTS", "AGE"],
             ViewKind::Events => &["SEVERITY", "LAST SEEN", "COUNT", "CLUSTER"],
             ViewKind::Clusters => &["CLUSTER"],
+            ViewKind::Metrics => &["NAME"],
             ViewKind::Detail | ViewKind::Logs => &[],
         }
     }
@@ -53,6 +57,8 @@ pub struct Scope {
     pub namespace: Option<String>,
     /// Pods of this workload only.
     pub workload: Option<String>,
+    /// The explorer: the series of this metric name (None: the list of names).
+    pub metric: Option<String>,
 }
 
 impl Scope {
@@ -71,6 +77,10 @@ pub enum Item {
     /// An object in one cluster.
     Obj(ClusterId, ObjKey),
     Cluster(ClusterId),
+    /// The explorer: a metric name.
+    Metric(String),
+    /// The explorer: a series of the listed name (an index into its list).
+    Series(usize),
 }
 
 /// What the detail screen shows.
@@ -316,6 +326,12 @@ fn items(state: &State, screen: &Screen, now: Timestamp) -> Vec<Item> {
                     out.push((Item::Cluster(id), SortKey::None));
                 }
             }
+        }
+        ViewKind::Metrics => {
+            let items = super::metrics::items(state, screen, |text| {
+                keep(screen, || text.to_string(), None)
+            });
+            out.extend(items.into_iter().map(|i| (i, SortKey::None)));
         }
         ViewKind::Detail | ViewKind::Logs => {}
     }

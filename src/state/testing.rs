@@ -41,6 +41,8 @@ pub fn keymap() -> Keymap {
         (Action::Quit, vec![k("q")]),
         (Action::Detail, vec![k("d")]),
         (Action::ViewFleet, vec![k("1")]),
+        (Action::ViewMetrics, vec![k("6")]),
+        (Action::MetricsWindow, vec![k("M")]),
         (Action::ViewWorkloads, vec![k("2")]),
         (Action::ViewPods, vec![k("3")]),
         (Action::ViewEvents, vec![k("4")]),

@@ -167,10 +167,20 @@ pub fn offered(kind: ViewKind) -> &'static [Action] {
             Action::LogSave,
             Action::Help,
         ],
+        ViewKind::Metrics => &[
+            Action::Open,
+            Action::Back,
+            Action::Filter,
+            Action::MetricsWindow,
+            Action::Command,
+            Action::Help,
+            Action::Quit,
+        ],
         ViewKind::Detail => &[
             Action::Back,
             Action::Down,
             Action::Up,
+            Action::MetricsWindow,
             Action::Logs,
             Action::Scale,
             Action::Restart,
@@ -209,6 +219,8 @@ pub fn hint_word(a: Action) -> &'static str {
         Action::LogContainer => "container",
         Action::LogClusters => "clusters",
         Action::LogSave => "save",
+        Action::MetricsWindow => "window",
+        Action::ViewMetrics => "metrics",
         _ => "",
     }
 }
@@ -269,6 +281,9 @@ fn hints(state: &State, styles: &Styles, width: usize) -> Line<'static> {
     let offered: Vec<(Action, String)> = actions
         .iter()
         .filter(|a| !(state.readonly && a.is_mutating()))
+        .filter(|a| {
+            state.metrics.enabled || !matches!(a, Action::MetricsWindow | Action::ViewMetrics)
+        })
         .filter_map(|&a| Some((a, state.keymap.hint(a)?)))
         .collect();
     let cost = |(a, key): &(Action, String)| key.chars().count() + hint_word(*a).len() + 3;

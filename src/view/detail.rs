@@ -35,6 +35,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, now: 
             None => vec![gone(styles, cluster)],
         },
     };
+    if state.metrics.enabled {
+        let panel = state.metrics.panel.as_ref().filter(|p| {
+            p.cluster == target.cluster && p.kind == target.kind && p.key == target.key
+        });
+        lines.push(Line::default());
+        lines.extend(super::metrics::panel_lines(
+            panel, state, styles, area.width,
+        ));
+    }
     lines.push(Line::default());
     lines.push(heading("Conditions", styles));
     match &state.detail {

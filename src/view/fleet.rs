@@ -16,7 +16,7 @@ use crate::state::{Cell, Item, State};
 
 /// The text of a cell at `width` columns: the most important facts first, so a narrow column
 /// keeps the symbol and the counts.
-pub fn cell_text(cell: &Cell, width: usize) -> String {
+pub fn cell_text(cell: &Cell, signals: &[String], width: usize) -> String {
     let mut text = format!("{} {}/{}", symbol(cell.health), cell.ready, cell.desired);
     let mut extras = Vec::new();
     if cell.word != "ok" {
@@ -41,7 +41,39 @@ pub fn cell_text(cell: &Cell, width: usize) -> String {
         text.push(' ');
         text.push_str(extra);
     }
+    // Then the golden signals, each only if it fits whole: a cut number misleads.
+    for part in signals {
+        if text.chars().count() + 3 + part.chars().count() <= width {
+            text.push_str(" · ");
+            text.push_str(part);
+        }
+    }
     fit(&text, width)
+}
+
+/// A workload's golden signals as short parts, the most telling first: errors when there are
+/// any, then latency and rate. `▲` marks the environment's worst error ratio or latency.
+pub fn signal_parts(state: &State, cluster: usize, key: &ObjKey) -> Vec<String> {
+    use crate::metrics::signals::{rate_text, ratio_text, seconds_text};
+    let Some(g) = state.metrics.snapshot.golden(cluster, key) else {
+        return Vec::new();
+    };
+    let (worst_err, worst_p95) = state.metrics.worst_in_env(cluster, key);
+    let mark = |worst: bool| if worst { "▲" } else { "" };
+    let err = g
+        .error_ratio
+        .map(|r| format!("{}{} 5xx", mark(worst_err), ratio_text(r)));
+    let p95 = g
+        .p95
+        .map(|s| format!("{}p95 {}", mark(worst_p95), seconds_text(s)));
+    let rate = g.rate.map(rate_text);
+    let failing = g.error_ratio.is_some_and(|r| r > 0.0);
+    let order = if failing {
+        [err, p95, rate]
+    } else {
+        [rate, p95, err]
+    };
+    order.into_iter().flatten().collect()
 }
 
 pub fn draw(
@@ -110,7 +142,10 @@ pub fn draw(
         let mut cells = vec![TableCell::from(fit(&key.to_string(), name_width))];
         for (col, &c) in columns.iter().enumerate() {
             let text_style = match state.cell(c, key) {
-                Some(cell) => (cell_text(cell, cell_width), styles.health(cell.health)),
+                Some(cell) => (
+                    cell_text(cell, &signal_parts(state, c, key), cell_width),
+                    styles.health(cell.health),
+                ),
                 None => ("·".to_string(), styles.muted),
             };
             let mut style = text_style.1;
@@ -159,6 +194,9 @@ fn explain(state: &State, now: Timestamp) -> Line<'static> {
     if let Some((min, max)) = cell.hpa {
         words.push_str(&format!(", HPA {min}–{max}"));
     }
+    if let Some(g) = state.metrics.snapshot.golden(c, key) {
+        words.push_str(&golden_words(g, state.metrics.snapshot.window_secs));
+    }
     if let Some(since) = state.clusters[c].stale_since() {
         words.push_str(&format!(
             " (stale: last synced {} ago)",
@@ -196,4 +234,26 @@ pub fn workload_status(state: &State, styles: &Styles) -> Line<'static> {
     };
     let where_ = state.cluster_name(*c);
     Line::styled(format!(" {where_}: {}", w.rollout.text(&key.name)), style)
+}
+
+/// `, 240 requests/s, 7.2% 5xx, p95 1.3s (over 1m)` for the line under the table.
+fn golden_words(g: &crate::metrics::signals::Golden, window_secs: u64) -> String {
+    use crate::metrics::signals::{ratio_text, seconds_text};
+    let mut out = String::new();
+    if let Some(r) = g.rate {
+        out.push_str(&format!(", {r:.1} requests/s"));
+    }
+    if let Some(e) = g.error_ratio {
+        out.push_str(&format!(", {} of them 5xx", ratio_text(e)));
+    }
+    if let Some(p) = g.p95 {
+        out.push_str(&format!(", p95 latency {}", seconds_text(p)));
+    }
+    if !out.is_empty() {
+        out.push_str(&format!(
+            " (over {})",
+            crate::state::metrics::window_text(window_secs)
+        ));
+    }
+    out
 }

@@ -7,6 +7,7 @@ mod dialog;
 mod fleet;
 mod help;
 mod logs;
+pub mod metrics;
 pub mod styles;
 mod table;
 mod tables;
@@ -77,6 +78,7 @@ fn body_view(
         ViewKind::Clusters => tables::clusters(frame, body, state, styles, now),
         ViewKind::Detail => detail::draw(frame, body, state, styles, now),
         ViewKind::Logs => logs::draw(frame, body, state, styles),
+        ViewKind::Metrics => metrics::draw(frame, body, state, styles, now),
     }
     match state.screen().kind {
         ViewKind::Fleet | ViewKind::Pods => {}

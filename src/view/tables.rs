@@ -63,7 +63,7 @@ fn env_cell(state: &State, styles: &Styles, cluster: usize) -> TableCell<'static
 
 pub fn workloads(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, now: Timestamp) {
     let screen = state.screen();
-    let spec = TableSpec {
+    let mut spec = TableSpec {
         title: format!("{} workloads", screen.items.len()),
         headers: vec![
             "CLUSTER",
@@ -95,6 +95,10 @@ pub fn workloads(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, 
         ]
         .concat(),
     };
+    let with_metrics = state.metrics.enabled;
+    if with_metrics {
+        super::metrics::insert_columns(&mut spec, 5, &["RPS", "5XX", "P95"], 8);
+    }
     table::draw(frame, area, state, styles, spec, |i| {
         let Some(Item::Obj(c, key)) = screen.items.get(i) else {
             return Row::default();
@@ -117,12 +121,17 @@ pub fn workloads(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, 
         } else {
             w.strategy.clone()
         };
-        Row::new(vec![
+        let mut cells = vec![
             TableCell::from(cluster.context.clone()),
             env_cell(state, styles, *c),
             TableCell::from(key.namespace.clone()),
             TableCell::from(key.name.clone()),
             TableCell::from(Span::styled(ready, styles.health(health))),
+        ];
+        if with_metrics {
+            cells.extend(super::metrics::golden_cells(state, styles, *c, key));
+        }
+        cells.extend([
             TableCell::from(w.updated.to_string()),
             TableCell::from(w.available.to_string()),
             TableCell::from(w.revision.map_or("–".into(), |r| r.to_string())),
@@ -130,7 +139,8 @@ pub fn workloads(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, 
             TableCell::from(strategy),
             TableCell::from(hpa),
             TableCell::from(age(w.created, now)),
-        ])
+        ]);
+        Row::new(cells)
     });
 }
 
@@ -177,7 +187,7 @@ pub fn pods(
     now: Timestamp,
 ) {
     let screen = state.screen();
-    let spec = TableSpec {
+    let mut spec = TableSpec {
         title: format!("{} pods", screen.items.len()),
         headers: vec![
             "CLUSTER",
@@ -205,6 +215,10 @@ pub fn pods(
         ]
         .concat(),
     };
+    let with_metrics = state.metrics.enabled;
+    if with_metrics {
+        super::metrics::insert_columns(&mut spec, 7, &["CPU", "MEM"], 6);
+    }
     table::draw(frame, area, state, styles, spec, |i| {
         let Some(Item::Obj(c, key)) = screen.items.get(i) else {
             return Row::default();
@@ -218,7 +232,7 @@ pub fn pods(
             Some(t) if p.restarts > 0 => format!("{} ({} ago)", p.restarts, age(Some(t), now)),
             _ => p.restarts.to_string(),
         };
-        Row::new(vec![
+        let mut cells = vec![
             TableCell::from(cluster.context.clone()),
             env_cell(state, styles, *c),
             TableCell::from(key.namespace.clone()),
@@ -229,13 +243,19 @@ pub fn pods(
                 styles.health(p.health),
             )),
             TableCell::from(restarts),
+        ];
+        if with_metrics {
+            cells.extend(super::metrics::usage_cells(state, *c, key));
+        }
+        cells.extend([
             TableCell::from(Span::styled(
                 probes_text(&probes),
                 styles.health(probes_health(&probes)),
             )),
             TableCell::from(p.node.clone()),
             TableCell::from(age(p.created, now)),
-        ])
+        ]);
+        Row::new(cells)
     });
     frame.render_widget(
         Paragraph::new(pod_line(state, now)).style(styles.muted),
