@@ -81,6 +81,32 @@ pub enum Command {
     /// Print the fleet's health once and exit: 0 healthy, 1 degraded, 2 a cluster unreachable or
     /// bad input. Waits for every cluster's first sync, or the timeout.
     Status(StatusArgs),
+    /// Fetch one /metrics page and print what the parser reads in it: TARGET is a URL or a pod
+    /// as NAMESPACE/POD[:PORT] (through the API server of --context). Exit 0 when every line
+    /// parsed, 1 when the page could not be fetched or lines were skipped, 2 for a bad target.
+    Scrape(ScrapeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScrapeArgs {
+    /// `http://host:port/metrics`, or NAMESPACE/POD[:PORT].
+    pub target: String,
+    /// `text`: one sample per line (name{labels} value [timestamp]); `json`: families, samples
+    /// (values as strings, as the Prometheus API writes them) and skipped lines.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: ScrapeOutput,
+    /// The path on a pod (default: its prometheus.io/path annotation, else /metrics).
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 10, value_name = "S")]
+    pub timeout: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScrapeOutput {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

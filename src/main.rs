@@ -7,7 +7,9 @@ use clap::Parser;
 use color_eyre::eyre::Result;
 use watchfloor::app::console::{self, Console};
 use watchfloor::app::status;
-use watchfloor::cli::{Cli, Command, ConfigCommand, DemoArgs, GlobalArgs, StatusOutput};
+use watchfloor::cli::{
+    Cli, Command, ConfigCommand, DemoArgs, GlobalArgs, ScrapeArgs, ScrapeOutput, StatusOutput,
+};
 use watchfloor::config::{self, commands::Options, theme::ColorDepth};
 use watchfloor::sim::{demo, fleet::FleetOptions, timeline};
 
@@ -100,12 +102,51 @@ fn main() -> Result<()> {
             }
             std::process::exit(report.exit_code());
         }
+        Some(Command::Scrape(args)) => {
+            let status = runtime()?.block_on(scrape_command(&args, &cli.global))?;
+            std::process::exit(status);
+        }
         None => {
             let setup = console_setup(&cli.global.config_options());
             need_terminal();
             runtime()?.block_on(console::run(setup))
         }
     }
+}
+
+/// `watchfloor scrape`: a URL needs no kubeconfig (a jump host may have none); a pod goes
+/// through `--context` or the kubeconfig's current context.
+async fn scrape_command(args: &ScrapeArgs, global: &GlobalArgs) -> Result<i32> {
+    let opts = global.config_options();
+    let settings =
+        config::commands::load_settings(&opts, ColorDepth::detect()).unwrap_or_else(|e| fail("", e));
+    let is_url = args.target.starts_with("http://") || args.target.starts_with("https://");
+    let kube = if is_url {
+        None
+    } else {
+        let loaded = config::kubeconfig::load(opts.kubeconfig).unwrap_or_else(|e| fail("", e));
+        let context = global
+            .contexts
+            .first()
+            .cloned()
+            .or_else(|| loaded.kubeconfig.current_context.clone());
+        Some(match context {
+            Some(context) => watchfloor::kube::client::client_config(&loaded.kubeconfig, &context)
+                .await
+                .map(|c| (c, context)),
+            None => Err("the kubeconfig has no current context: pass --context NAME".to_string()),
+        })
+    };
+    let cmd = watchfloor::app::scrape_cmd::ScrapeCmd {
+        target: &args.target,
+        json: args.output == ScrapeOutput::Json,
+        path: args.path.as_deref(),
+        timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+        config: &settings.loaded.config.scraping,
+        kube,
+    };
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    Ok(watchfloor::app::scrape_cmd::run(cmd, &mut out, &mut err).await?)
 }
 
 fn demo_command(args: DemoArgs, global: &GlobalArgs) -> Result<()> {

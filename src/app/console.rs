@@ -18,6 +18,7 @@ use crate::config::fleet::FleetLayout;
 use crate::config::kubeconfig::LoadedKubeconfig;
 use crate::kube::watch::{Clock, ClusterHandle, spawn_cluster};
 use crate::kube::{KubeMsg, client, detail, ops};
+use crate::metrics::runtime::MetricsRuntime;
 use crate::state::{EnvState, Level, Msg, State};
 use crate::view::Styles;
 
@@ -111,6 +112,8 @@ pub struct KubeRunner {
     pub dispatcher: Arc<Dispatcher>,
     /// Running log tails; they stop when the runner is dropped.
     pub logs: crate::kube::logs::LogTasks,
+    /// Scrapers, the series store and its tasks; None when scraping is off.
+    pub metrics: Option<MetricsRuntime>,
 }
 
 impl KubeRunner {
@@ -144,8 +147,37 @@ impl KubeRunner {
             logs: crate::kube::logs::LogTasks::new(
                 crate::config::paths::Paths::discover().map(|p| p.data_dir.join("logs")),
             ),
+            metrics: None,
         }
     }
+}
+
+/// Starts scraping (unless `[scraping] enabled = false`): one scrape client per cluster, made
+/// from the same kubeconfig context as its watchers, and the metrics tasks.
+pub async fn start_metrics(
+    console: &Console,
+    state: &mut State,
+    ui: mpsc::UnboundedSender<Msg>,
+    clock: Clock,
+) -> Option<MetricsRuntime> {
+    let config = &console.settings.loaded.config.scraping;
+    if !config.enabled {
+        return None;
+    }
+    let mut contexts = Vec::new();
+    let mut clients = Vec::new();
+    for c in &console.layout.clusters {
+        contexts.push(c.context.clone());
+        let client = match client::client_config(&console.kubeconfig.kubeconfig, &c.context).await
+        {
+            Ok(config) => crate::metrics::scrape::scrape_client(config).ok(),
+            Err(_) => None,
+        };
+        clients.push(client);
+    }
+    state.metrics.enabled = true;
+    state.metrics.scraping = Some(Arc::new(config.clone()));
+    Some(MetricsRuntime::start(config, contexts, clients, ui, clock))
 }
 
 /// Per cluster: its context, kubeconfig user and environment's protection, for the dispatcher.
@@ -180,7 +212,16 @@ impl Runner for KubeRunner {
         use crate::state::Effect;
         match effect {
             Effect::Quit => {}
-            Effect::Metrics(_) => {}
+            Effect::Metrics(query) => {
+                if let Some(m) = &self.metrics {
+                    m.query(query);
+                }
+            }
+            Effect::ScrapeTargets { cluster, targets } => {
+                if let Some(m) = &self.metrics {
+                    m.set_targets(cluster, targets);
+                }
+            }
             Effect::FetchDetail { cluster, kind, key } => {
                 let Some(Some(client)) = self.clients.get(cluster).cloned() else {
                     let err = crate::kube::DetailError {
@@ -273,6 +314,7 @@ pub async fn run(console: Console) -> color_eyre::Result<()> {
     let (ui_tx, ui_rx) = mpsc::unbounded_channel();
     let handles = connect(&console, &kube_tx, Arc::clone(&clock)).await;
     let mut runner = KubeRunner::new(&console, &handles, kube_tx.clone(), Arc::clone(&clock));
+    runner.metrics = start_metrics(&console, &mut state, ui_tx.clone(), Arc::clone(&clock)).await;
     if let Err(e) = &runner.dispatcher.audit {
         state
             .warnings

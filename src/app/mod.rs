@@ -5,5 +5,6 @@ pub mod audit;
 pub mod console;
 pub mod dispatch;
 pub mod event_loop;
+pub mod scrape_cmd;
 pub mod status;
 pub mod terminal;

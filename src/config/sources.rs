@@ -41,6 +41,8 @@ impl ProbesConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScrapingConfig {
+    /// Scrape pods and targets at all (through the API servers: a request per pod per interval).
+    pub enabled: bool,
     pub interval: PromDuration,
     pub timeout: PromDuration,
     /// Scrapes in flight at once, per cluster.
@@ -60,6 +62,7 @@ pub struct ScrapingConfig {
 impl Default for ScrapingConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             interval: PromDuration::from_secs(15),
             timeout: PromDuration::from_secs(5),
             concurrency: 4,

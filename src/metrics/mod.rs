@@ -5,3 +5,7 @@ pub mod expo;
 pub mod scrape;
 pub mod signals;
 pub mod store;
+pub mod golden;
+pub mod ingest;
+pub mod queries;
+pub mod runtime;

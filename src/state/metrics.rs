@@ -12,6 +12,8 @@ use jiff::Timestamp;
 use super::screen::{Item, Scope, Screen, ViewKind};
 use super::{Effect, Level, State};
 use crate::kube::{ClusterId, Kind, ObjKey};
+use crate::config::sources::ScrapingConfig;
+use crate::metrics::scrape::{Target, pod_targets};
 use crate::metrics::signals::MetricsSnapshot;
 
 /// The windows `MetricsWindow` cycles through, in seconds.
@@ -141,6 +143,13 @@ pub struct MetricsState {
     /// Per environment, the workload (in one cluster) with the worst error ratio, and the one
     /// with the worst p95 latency: the tables mark them.
     pub worst: Vec<Worst>,
+    /// How pods are scraped (None: not at all).
+    pub scraping: Option<Arc<ScrapingConfig>>,
+    /// Clusters whose pods changed since their targets were last worked out.
+    pub changed: Vec<bool>,
+    /// The targets last sent per cluster.
+    pub sent: Vec<Vec<Target>>,
+    pub targets_at: Option<Timestamp>,
 }
 
 impl MetricsState {
@@ -219,6 +228,55 @@ pub fn update(state: &mut State, msg: MetricsMsg, now: Timestamp) -> Vec<Effect>
     }
     state.dirty = true;
     Vec::new()
+}
+
+/// Targets are worked out at most this often (pods change all the time in a busy fleet).
+const TARGETS_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_secs(5);
+
+/// A batch of changes arrived for `cluster`: its targets may have changed.
+pub fn pods_changed(state: &mut State, cluster: ClusterId) {
+    let m = &mut state.metrics;
+    if m.scraping.is_some() {
+        if m.changed.len() <= cluster {
+            m.changed.resize(cluster + 1, false);
+        }
+        m.changed[cluster] = true;
+    }
+}
+
+/// The scrape targets of each cluster whose pods changed, when they differ from those last sent.
+pub fn targets(state: &mut State, now: Timestamp) -> Vec<Effect> {
+    let Some(config) = state.metrics.scraping.clone() else {
+        return Vec::new();
+    };
+    if state
+        .metrics
+        .targets_at
+        .is_some_and(|at| now.duration_since(at) < TARGETS_EVERY)
+    {
+        return Vec::new();
+    }
+    state.metrics.targets_at = Some(now);
+    let mut out = Vec::new();
+    for (id, cluster) in state.clusters.iter().enumerate() {
+        let m = &mut state.metrics;
+        if !m.changed.get(id).copied().unwrap_or(false) {
+            continue;
+        }
+        m.changed[id] = false;
+        let targets = pod_targets(&cluster.context, cluster.pods.values().map(|p| &**p), &config);
+        if m.sent.len() <= id {
+            m.sent.resize(id + 1, Vec::new());
+        }
+        if m.sent[id] != targets {
+            m.sent[id] = targets.clone();
+            out.push(Effect::ScrapeTargets {
+                cluster: id,
+                targets,
+            });
+        }
+    }
+    out
 }
 
 /// What the current screen needs from the store.

@@ -79,6 +79,11 @@ pub enum Effect {
     },
     /// Compute something from the series store.
     Metrics(metrics::MetricsQuery),
+    /// Scrape these pods of the cluster (all of them: the previous list is replaced).
+    ScrapeTargets {
+        cluster: ClusterId,
+        targets: Vec<crate::metrics::scrape::Target>,
+    },
 }
 
 /// The line the user is typing, if any.
@@ -328,7 +333,7 @@ pub fn update(state: &mut State, msg: Msg, now: Timestamp) -> Vec<Effect> {
             }
             // Ages and the clock move: the frame differs even when no data did.
             state.dirty = true;
-            Vec::new()
+            metrics::targets(state, now)
         }
         Msg::Kube(msg) => {
             kube(state, msg, now);
@@ -347,6 +352,7 @@ fn kube(state: &mut State, msg: KubeMsg, now: Timestamp) {
             for change in changes {
                 c.apply(change, now);
             }
+            metrics::pods_changed(state, cluster);
             // Until every cluster has listed once, each batch shows at once (the first full
             // frame is what a user waits for). After that changes are folded and drawn with
             // the once-a-second tick, the frame that moves the clock and the ages anyway: a

@@ -342,6 +342,30 @@ pub fn golden_cells(
     ]
 }
 
+/// A cluster's scrapes: `12/14 up`, `throttled` while its API server answers 429; and the first
+/// failing target with why, for the last-error column.
+pub fn scrape_cell(state: &State, styles: &Styles, cluster: usize) -> (TableCell<'static>, String) {
+    let Some(h) = state.metrics.snapshot.clusters.get(cluster) else {
+        return (TableCell::from(Span::styled("–", styles.muted)), String::new());
+    };
+    let mut text = format!("{}/{} up", h.up, h.targets);
+    if h.throttled {
+        text.push_str(" 429");
+    }
+    let style = if h.throttled || h.up < h.targets {
+        styles.warn
+    } else {
+        styles.base
+    };
+    let why = h
+        .failing
+        .first()
+        .map(|(target, e)| format!("scrape {target}: {e}"))
+        .or_else(|| (h.bad_lines > 0).then(|| format!("{} bad lines in /metrics pages", h.bad_lines)))
+        .unwrap_or_default();
+    (TableCell::from(Span::styled(text, style)), why)
+}
+
 /// CPU and MEM of a pod, as `kubectl top pod` writes them.
 pub fn usage_cells(
     state: &State,

@@ -358,7 +358,7 @@ pub fn events(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, now
 
 pub fn clusters(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, now: Timestamp) {
     let screen = state.screen();
-    let spec = TableSpec {
+    let mut spec = TableSpec {
         title: format!("{} clusters", screen.items.len()),
         headers: vec![
             "CONTEXT",
@@ -381,6 +381,10 @@ pub fn clusters(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, n
             Constraint::Min(20),
         ],
     };
+    let with_metrics = state.metrics.enabled;
+    if with_metrics {
+        super::metrics::insert_columns(&mut spec, 7, &["SCRAPES"], 16);
+    }
     table::draw(frame, area, state, styles, spec, |i| {
         let Some(Item::Cluster(c)) = screen.items.get(i) else {
             return Row::default();
@@ -407,7 +411,7 @@ pub fn clusters(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, n
             Some(s) => (s.version.clone(), format!("{}ms", s.rtt.as_millis())),
             None => ("–".into(), "–".into()),
         };
-        Row::new(vec![
+        let mut cells = vec![
             TableCell::from(cluster.context.clone()),
             env_cell(state, styles, *c),
             TableCell::from(Span::styled(word, style)),
@@ -415,8 +419,17 @@ pub fn clusters(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, n
             TableCell::from(rtt),
             TableCell::from(cluster.pods.len().to_string()),
             TableCell::from(cluster.workloads.len().to_string()),
-            TableCell::from(Span::styled(error, styles.muted)),
-        ])
+        ];
+        let mut error = error;
+        if with_metrics {
+            let (cell, why) = super::metrics::scrape_cell(state, styles, *c);
+            cells.push(cell);
+            if error.is_empty() {
+                error = why;
+            }
+        }
+        cells.push(TableCell::from(Span::styled(error, styles.muted)));
+        Row::new(cells)
     });
 }
 

@@ -14,6 +14,7 @@ mod faults;
 mod kube_client;
 mod kubectl;
 mod logs;
+mod metrics;
 mod prometheus;
 mod seeds;
 mod status_cli;

@@ -1,0 +1,106 @@
+//! One scrape into the store, as Prometheus appends it: the page parsed, the target's labels
+//! attached (a scraped label that collides is kept as `exported_<name>`, Prometheus's
+//! `honor_labels: false`), and the synthetic `up`, `scrape_duration_seconds`,
+//! `scrape_samples_scraped` and `scrape_samples_post_metric_relabeling` series added. A failed
+//! scrape appends only the synthetic series with `up` 0, so every series of the target's last
+//! scrape goes stale, as in Prometheus.
+
+use std::sync::RwLock;
+
+use super::expo::{self, Format};
+use super::scrape::ScrapeResult;
+use super::store::{Incoming, IngestReport, Store, TargetId};
+
+/// What one scrape added, for the scrape-health figures.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Appended {
+    pub up: bool,
+    pub samples: usize,
+    /// Lines the parser skipped, with the first one's message.
+    pub bad_lines: usize,
+    pub first_error: Option<String>,
+    pub report: IngestReport,
+}
+
+/// Parses `result` and appends it (with `target_labels`) to `store` under `target`. The page is
+/// parsed before the store is locked: readers wait only for the append itself.
+pub fn append(
+    store: &RwLock<Store>,
+    target: TargetId,
+    target_labels: &[(String, String)],
+    result: &ScrapeResult,
+) -> Appended {
+    let ts = result.started_ms;
+    let duration = result.duration.as_secs_f64();
+    let (parsed, error) = match &result.outcome {
+        Ok(body) => (
+            Some(expo::parse(
+                &body.text,
+                Format::from_content_type(body.content_type.as_deref()),
+            )),
+            None,
+        ),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let scraped = parsed.as_ref().map_or(0, |p| p.samples.len());
+    // Label sets, kept alive while the store reads them.
+    let mut sets: Vec<(&str, Vec<(&str, &str)>, f64, Option<i64>)> = Vec::with_capacity(scraped + 4);
+    let renamed: Vec<String> = target_labels
+        .iter()
+        .map(|(k, _)| format!("exported_{k}"))
+        .collect();
+    if let Some(p) = &parsed {
+        for s in &p.samples {
+            let mut labels: Vec<(&str, &str)> =
+                Vec::with_capacity(s.labels.len() + target_labels.len());
+            for (k, v) in &s.labels {
+                let name = match target_labels.iter().position(|(t, _)| t == k) {
+                    Some(i) => renamed[i].as_str(),
+                    None => k,
+                };
+                labels.push((name, v.as_ref()));
+            }
+            labels.extend(target_labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            sets.push((s.name, labels, s.value, s.timestamp_ms));
+        }
+    }
+    let base: Vec<(&str, &str)> = target_labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let up = parsed.is_some();
+    let synthetic = [
+        ("up", if up { 1.0 } else { 0.0 }),
+        ("scrape_duration_seconds", duration),
+        ("scrape_samples_scraped", scraped as f64),
+        ("scrape_samples_post_metric_relabeling", scraped as f64),
+    ];
+    for (name, value) in synthetic {
+        sets.push((name, base.clone(), value, None));
+    }
+    let incoming = sets.iter().map(|(name, labels, value, t)| Incoming {
+        name,
+        labels,
+        value: *value,
+        timestamp_ms: *t,
+    });
+    let report = match store.write() {
+        Ok(mut s) => s.ingest(target, ts, incoming),
+        // A panic elsewhere poisoned the lock; nothing more can be stored.
+        Err(_) => IngestReport::default(),
+    };
+    let (bad_lines, first_error) = match &parsed {
+        Some(p) => (p.errors.len(), p.errors.first().map(|e| e.to_string())),
+        None => (0, error),
+    };
+    Appended {
+        up,
+        samples: scraped,
+        bad_lines,
+        first_error,
+        report,
+    }
+}
+
+#[cfg(test)]
+mod tests;
