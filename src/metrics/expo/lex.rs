@@ -133,12 +133,11 @@ fn quoted(line: &str, start: usize) -> Result<(Cow<'_, str>, usize), String> {
                     Some(b'\\') => '\\',
                     Some(b'"') => '"',
                     Some(b'n') => '\n',
-                    other => {
-                        let what = other.map_or(String::from("end of line"), |_| {
-                            snippet(line.get(p..).unwrap_or(""), 2)
-                        });
+                    None => return Err("the line ends inside an escape (a lone '\\')".into()),
+                    Some(_) => {
+                        let what: String = line.get(p..).unwrap_or("").chars().take(2).collect();
                         return Err(format!(
-                            "bad escape {what:?} in value (only \\\\, \\\" and \\n are allowed)"
+                            "bad escape {what} (only \\\\, \\\" and \\n are allowed in a value)"
                         ));
                     }
                 };

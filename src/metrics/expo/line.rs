@@ -269,6 +269,15 @@ impl<'a> Parser<'a> {
             ));
         }
         let name = text.get(..nlen).unwrap_or("");
+        if let Some(c) = text.get(nlen..).and_then(|r| r.chars().next())
+            && !matches!(c, '{' | ' ' | '\t')
+        {
+            let word = text.split([' ', '\t', '{']).next().unwrap_or(text);
+            return Err(format!(
+                "{:?} is not a metric name ({c:?} is not allowed in one)",
+                snippet(word, 40)
+            ));
+        }
         let mut p = nlen;
         if !self.om {
             // The text format allows blanks between the name and its label set.
@@ -302,6 +311,11 @@ impl<'a> Parser<'a> {
             });
         }
         let (vtok, mut p) = token(text, p, self.om);
+        if vtok.is_empty() {
+            return Err(format!(
+                "{name}: more than one space before the value (OpenMetrics allows one)"
+            ));
+        }
         let value = if self.om {
             lex::om_float(vtok)
         } else {
@@ -413,6 +427,12 @@ impl<'a> Parser<'a> {
         lex::om_float(vtok)
             .ok_or_else(|| format!("value {:?} is not a number", snippet(vtok, 30)))?;
         if let Some(ts) = ts {
+            if let Some((_, extra)) = ts.split_once(' ') {
+                return Err(format!(
+                    "unexpected {:?} after its timestamp",
+                    snippet(extra, 20)
+                ));
+            }
             lex::om_timestamp(ts).ok_or_else(|| {
                 format!("timestamp {:?} is not a number of seconds", snippet(ts, 30))
             })?;
