@@ -224,10 +224,7 @@ impl KindIndex<'_> {
 /// The declared family name a sample belongs to: the sample's own name when it is declared
 /// (the text format declares counters as `x_total`), else the name less a suffix the declared
 /// type of the rest owns (`x_bucket` of histogram `x`; not `x_bucket` of gauge `x`).
-fn family_name<'s>(
-    sample_name: &'s str,
-    declared: impl Fn(&str) -> Option<MetricType>,
-) -> Option<&'s str> {
+fn family_name(sample_name: &str, declared: impl Fn(&str) -> Option<MetricType>) -> Option<&str> {
     if declared(sample_name).is_some() {
         return Some(sample_name);
     }

@@ -297,7 +297,10 @@ fn many_labels_and_a_long_line_stay_linear() {
 }
 
 /// Renders families the way client libraries do (the escaping rules of both formats).
-fn render(samples: &[(String, Vec<(String, String)>, f64, Option<i64>)]) -> String {
+/// A generated sample: name, labels, value, timestamp.
+type GenSample = (String, Vec<(String, String)>, f64, Option<i64>);
+
+fn render(samples: &[GenSample]) -> String {
     let mut out = String::new();
     for (name, labels, value, ts) in samples {
         out.push_str(name);
