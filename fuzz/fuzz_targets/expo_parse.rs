@@ -10,8 +10,18 @@ fn check(input: &str) {
     let lines = u32::try_from(input.split('\n').count()).unwrap_or(u32::MAX);
     for format in [Format::Text, Format::OpenMetrics] {
         let parsed = parse(input, format);
-        assert!(parsed.errors.iter().all(|e| e.line >= 1 && e.line <= lines.saturating_add(1)));
-        assert!(parsed.samples.iter().all(|s| s.line >= 1 && s.line <= lines));
+        assert!(
+            parsed
+                .errors
+                .iter()
+                .all(|e| e.line >= 1 && e.line <= lines.saturating_add(1))
+        );
+        assert!(
+            parsed
+                .samples
+                .iter()
+                .all(|s| s.line >= 1 && s.line <= lines)
+        );
         for s in &parsed.samples {
             let _ = parsed.kind_of(s.name);
         }
