@@ -10,6 +10,7 @@ mod console_flow;
 mod console_kube;
 mod console_tmux;
 mod demo_cli;
+mod exposition;
 mod faults;
 mod kube_client;
 mod kubectl;
