@@ -2,5 +2,6 @@
 //! the scrapers that fill it ([`scrape`]).
 
 pub mod expo;
+pub mod remote;
 pub mod scrape;
 pub mod store;

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 pub use client::{http_client, scrape_client};
 pub use error::ScrapeError;
+pub(crate) use error::excerpt as error_excerpt;
 pub use fetch::{ACCEPT, BODY_LIMIT, fetch_pod, fetch_url, proxy_path};
 pub use scheduler::Scraper;
 pub use targets::{POD_JOB, pod_targets, url_targets};
