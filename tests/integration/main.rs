@@ -15,5 +15,6 @@ mod kube_client;
 mod kubectl;
 mod logs;
 mod prometheus;
+mod scrape;
 mod seeds;
 mod status_cli;

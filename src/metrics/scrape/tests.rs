@@ -440,3 +440,63 @@ async fn a_429_pauses_every_target_of_the_cluster() {
         "scraping resumes after the pause"
     );
 }
+
+/// CPU time of the calling thread.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec to the valid pointer it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(
+        u64::try_from(ts.tv_sec).unwrap_or(0),
+        u32::try_from(ts.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// The scheduler's own cost: 10,000 targets whose fetch answers at once, one full cycle on a
+/// current-thread runtime, CPU time of that thread. Run with
+/// `cargo test --release --lib metrics::scrape::tests::measure -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a test"]
+fn measure_scheduling_10000_targets() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (tx, mut rx) = mpsc::channel(4096);
+        let fetch: FetchFn = Arc::new(|_t, _now| {
+            Box::pin(async {
+                Ok(Body {
+                    text: String::new(),
+                    content_type: None,
+                })
+            })
+        });
+        let scraper = Scraper::spawn_with(fetch, true, 4, tx, clock());
+        let interval = 2000;
+        scraper.set_targets(
+            (0..10_000)
+                .map(|n| target(&format!("c/bulk/bulk-{n:05}"), interval))
+                .collect(),
+        );
+        let cpu0 = thread_cpu();
+        let wall0 = Instant::now();
+        let mut n = 0;
+        while n < 10_000 {
+            if let Some(ScrapeEvent::Result(_)) = rx.recv().await {
+                n += 1;
+            }
+        }
+        let cpu = thread_cpu() - cpu0;
+        println!(
+            "scheduling: 10,000 targets, one cycle in {:.2} s wall, {:.1} ms CPU ({:.1} µs per scrape)",
+            wall0.elapsed().as_secs_f64(),
+            cpu.as_secs_f64() * 1e3,
+            cpu.as_secs_f64() * 1e6 / 10_000.0
+        );
+        drop(scraper);
+    });
+}
