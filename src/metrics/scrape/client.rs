@@ -47,7 +47,10 @@ pub fn http_client() -> Result<reqwest::Client, String> {
 }
 
 /// Installs rustls's ring provider as the process default unless one is installed already.
-pub(crate) fn ensure_crypto_provider() {
+/// Anything that builds a reqwest client itself (`reqwest::Client::new()`, the blocking one
+/// in tests) must call this first: reqwest is built without a provider of its own and panics
+/// when none is installed.
+pub fn ensure_crypto_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Losing a race to another thread installing the same provider is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();

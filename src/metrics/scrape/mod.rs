@@ -15,7 +15,7 @@ mod tests;
 
 use std::time::Duration;
 
-pub use client::{http_client, scrape_client};
+pub use client::{ensure_crypto_provider, http_client, scrape_client};
 pub use error::ScrapeError;
 pub(crate) use error::excerpt as error_excerpt;
 pub use fetch::{ACCEPT, BODY_LIMIT, fetch_pod, fetch_url, proxy_path};
