@@ -12,8 +12,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::config::endpoints::{Auth, PrometheusConfig};
-pub use parse::Labels;
 use parse::Problem;
+pub use parse::{InstantSeries, Labels, RangeSeries};
 
 /// How long one query may take, end to end. Prometheus is told a little less (its `timeout`
 /// parameter), so a slow query ends with its own error rather than ours.

@@ -8,6 +8,12 @@ use serde::Deserialize;
 /// Label pairs sorted by name, `__name__` included when the series has one.
 pub type Labels = Vec<(String, String)>;
 
+/// Each series of an instant query with its one (ms, value) sample.
+pub type InstantSeries = Vec<(Labels, (i64, f64))>;
+
+/// Each series of a range query with its (ms, value) samples.
+pub type RangeSeries = Vec<(Labels, Vec<(i64, f64)>)>;
+
 /// What went wrong in an answer, before the client adds who answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Problem {
@@ -83,7 +89,7 @@ pub(crate) fn api_error(body: &[u8]) -> Option<Problem> {
 }
 
 /// An instant query's answer: a vector, or a scalar (one series without labels).
-pub(crate) fn instant(body: &[u8]) -> Result<(Vec<(Labels, (i64, f64))>, Vec<String>), Problem> {
+pub(crate) fn instant(body: &[u8]) -> Result<(InstantSeries, Vec<String>), Problem> {
     let (data, warnings) = envelope(body)?;
     let out = match data.result_type.as_str() {
         "vector" => {
@@ -117,7 +123,7 @@ pub(crate) fn instant(body: &[u8]) -> Result<(Vec<(Labels, (i64, f64))>, Vec<Str
 }
 
 /// A range query's answer: a matrix.
-pub(crate) fn range(body: &[u8]) -> Result<(Vec<(Labels, Vec<(i64, f64)>)>, Vec<String>), Problem> {
+pub(crate) fn range(body: &[u8]) -> Result<(RangeSeries, Vec<String>), Problem> {
     let (data, warnings) = envelope(body)?;
     if data.result_type != "matrix" {
         return Err(Problem::Unexpected(format!(
