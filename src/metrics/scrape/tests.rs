@@ -500,3 +500,53 @@ fn measure_scheduling_10000_targets() {
         drop(scraper);
     });
 }
+
+/// The design not taken, for comparison with the one above: a sleeping task per target and a
+/// semaphore for the concurrency, same fake fetch, same cycle.
+#[test]
+#[ignore = "a measurement, not a test"]
+fn measure_task_per_target_10000_targets() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (tx, mut rx) = mpsc::channel::<String>(4096);
+        let permits = Arc::new(tokio::sync::Semaphore::new(4));
+        let interval = Duration::from_millis(2000);
+        let epoch = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for n in 0..10_000 {
+            let key = format!("c/bulk/bulk-{n:05}");
+            let (tx, permits) = (tx.clone(), permits.clone());
+            tasks.spawn(async move {
+                let off = targets::offset(&key, interval);
+                let mut next = first_slot(epoch, off, interval, Instant::now());
+                loop {
+                    tokio::time::sleep_until(next).await;
+                    let Ok(_permit) = permits.acquire().await else {
+                        return;
+                    };
+                    let _now = Timestamp::now();
+                    if tx.send(key.clone()).await.is_err() {
+                        return;
+                    }
+                    next = next_slot(epoch, off, interval, Instant::now());
+                }
+            });
+        }
+        let cpu0 = thread_cpu();
+        let wall0 = Instant::now();
+        for _ in 0..10_000 {
+            rx.recv().await;
+        }
+        let cpu = thread_cpu() - cpu0;
+        println!(
+            "task per target: 10,000 targets, one cycle in {:.2} s wall, {:.1} ms CPU ({:.1} µs per scrape)",
+            wall0.elapsed().as_secs_f64(),
+            cpu.as_secs_f64() * 1e3,
+            cpu.as_secs_f64() * 1e6 / 10_000.0
+        );
+        tasks.abort_all();
+    });
+}
