@@ -2,6 +2,7 @@
 //! the scrapers that fill it ([`scrape`]).
 
 pub mod expo;
+pub mod remote;
 pub mod scrape;
 pub mod signals;
 pub mod store;

@@ -17,5 +17,6 @@ mod kubectl;
 mod logs;
 mod metrics;
 mod prometheus;
+mod scrape;
 mod seeds;
 mod status_cli;
