@@ -82,7 +82,11 @@ pub fn pod_endpoint(
 ) -> Result<(String, String, String), String> {
     let row = crate::kube::convert::pod_row(pod, jiff::Timestamp::now());
     let (found_port, found_path, scheme) = match row.scrape {
-        Scrape::At(spec) => (spec.port, spec.path, spec.scheme),
+        Scrape::At(spec) => (
+            spec.port,
+            spec.path.unwrap_or_else(|| config.pod_path.clone()),
+            spec.scheme,
+        ),
         Scrape::OptedOut | Scrape::Unsaid => (None, config.pod_path.clone(), "http".to_string()),
     };
     let port = port

@@ -156,8 +156,8 @@ pub struct ScrapeSpec {
     /// A port number or a named container port; None when annotated without a port and the pod
     /// declares none (the configuration's default port applies).
     pub port: Option<String>,
-    /// `prometheus.io/path`, else `/metrics`.
-    pub path: String,
+    /// `prometheus.io/path`; None: the configuration's `pod_path` (default `/metrics`).
+    pub path: Option<String>,
     /// `prometheus.io/scheme`: `http` or `https`.
     pub scheme: String,
 }

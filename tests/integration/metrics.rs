@@ -24,7 +24,7 @@ const WINDOW_MS: i64 = 30_000;
 /// An instant query at `at_ms`.
 fn query_at(prom: &Prometheus, promql: &str, at_ms: i64) -> Vec<Value> {
     let at = format!("{:.3}", at_ms as f64 / 1000.0);
-    let body: Value = reqwest::blocking::Client::new()
+    let body: Value = crate::support::http()
         .get(format!("{}/api/v1/query", prom.url))
         .query(&[("query", promql), ("time", at.as_str())])
         .timeout(Duration::from_secs(10))

@@ -99,7 +99,7 @@ scrape_configs:
 
     /// Runs an instant query; None while Prometheus is not up yet.
     pub fn query(&self, promql: &str) -> Option<Vec<Value>> {
-        let resp = reqwest::blocking::Client::new()
+        let resp = crate::support::http()
             .get(format!("{}/api/v1/query", self.url))
             .query(&[("query", promql)])
             .timeout(Duration::from_secs(5))
@@ -111,7 +111,7 @@ scrape_configs:
 
     /// The targets Prometheus knows, as its API reports them.
     pub fn targets(&self) -> Vec<Value> {
-        reqwest::blocking::Client::new()
+        crate::support::http()
             .get(format!("{}/api/v1/targets", self.url))
             .timeout(Duration::from_secs(5))
             .send()

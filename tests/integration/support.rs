@@ -157,3 +157,10 @@ pub fn rows(table: &str) -> Vec<Vec<String>> {
         .map(|l| l.split_whitespace().map(str::to_string).collect())
         .collect()
 }
+
+/// A blocking HTTP client for talking to test peers (Prometheus). reqwest is built without a TLS
+/// provider of its own here, so the process's (ring) is installed first.
+pub fn http() -> reqwest::blocking::Client {
+    watchfloor::metrics::scrape::ensure_crypto_provider();
+    reqwest::blocking::Client::new()
+}

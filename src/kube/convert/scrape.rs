@@ -22,7 +22,7 @@ pub(super) fn scrape(pod: &Pod) -> Scrape {
         Some("false") => Scrape::OptedOut,
         Some("true") => Scrape::At(ScrapeSpec {
             port: get("prometheus.io/port")
-                .map(str::to_string)
+                .map(|p| resolve(pod, p))
                 .or(named)
                 .or_else(|| first_port(pod)),
             path: path(get("prometheus.io/path")),
@@ -39,12 +39,25 @@ pub(super) fn scrape(pod: &Pod) -> Scrape {
     }
 }
 
-fn path(annotated: Option<&str>) -> String {
-    match annotated {
-        Some(p) if p.starts_with('/') => p.to_string(),
-        Some(p) => format!("/{p}"),
-        None => "/metrics".to_string(),
+fn path(annotated: Option<&str>) -> Option<String> {
+    annotated.map(|p| {
+        if p.starts_with('/') {
+            p.to_string()
+        } else {
+            format!("/{p}")
+        }
+    })
+}
+
+/// A port annotation naming a container port (`http-metrics`) as its number: the API server's
+/// pod proxy takes numbers.
+fn resolve(pod: &Pod, port: &str) -> String {
+    if port.parse::<u16>().is_ok() {
+        return port.to_string();
     }
+    ports(pod)
+        .find(|p| p.name.as_deref() == Some(port))
+        .map_or_else(|| port.to_string(), |p| p.container_port.to_string())
 }
 
 fn scheme(annotated: Option<&str>) -> String {
@@ -88,10 +101,10 @@ mod tests {
         .unwrap()
     }
 
-    fn at(port: &str, path: &str) -> Scrape {
+    fn at(port: &str, path: Option<&str>) -> Scrape {
         Scrape::At(ScrapeSpec {
             port: Some(port.into()),
-            path: path.into(),
+            path: path.map(str::to_string),
             scheme: "http".into(),
         })
     }
@@ -103,7 +116,7 @@ mod tests {
                                "prometheus.io/path": "metrics/pg"}),
             serde_json::json!([{"containerPort": 8080}]),
         );
-        assert_eq!(scrape(&p), at("9187", "/metrics/pg"));
+        assert_eq!(scrape(&p), at("9187", Some("/metrics/pg")));
     }
 
     #[test]
@@ -132,7 +145,13 @@ mod tests {
                 serde_json::json!({"prometheus.io/scrape": "true"}),
                 unnamed
             )),
-            at("8080", "/metrics")
+            at("8080", None)
         );
+        // A named port in the annotation becomes its number.
+        let p = pod(
+            serde_json::json!({"prometheus.io/scrape": "true", "prometheus.io/port": "web"}),
+            serde_json::json!([{"containerPort": 3001, "name": "web"}]),
+        );
+        assert_eq!(scrape(&p), at("3001", None));
     }
 }

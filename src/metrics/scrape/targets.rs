@@ -40,7 +40,7 @@ pub fn pod_targets<'a>(
                     spec.port
                         .clone()
                         .or_else(|| config.pod_port.map(|n| n.to_string()))?,
-                    spec.path.clone(),
+                    spec.path.clone().unwrap_or_else(|| config.pod_path.clone()),
                     spec.scheme.clone(),
                 ),
                 Scrape::Unsaid => (

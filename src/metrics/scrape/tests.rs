@@ -17,7 +17,7 @@ use crate::state::testing::pod;
 fn at(port: Option<&str>, path: &str, scheme: &str) -> Scrape {
     Scrape::At(ScrapeSpec {
         port: port.map(str::to_string),
-        path: path.into(),
+        path: Some(path.into()),
         scheme: scheme.into(),
     })
 }
