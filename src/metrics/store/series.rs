@@ -1,9 +1,10 @@
 //! One series' samples: closed XOR chunks, oldest first, and an open head chunk.
 //!
-//! A head chunk is closed at [`CHUNK_SAMPLES`] samples (Prometheus's 120) or when it spans a
-//! quarter of the retention, whichever comes first, so retention (which drops whole chunks) keeps
-//! at most a quarter of the retention more than asked: with the default hour, data is kept for
-//! between 60 and 75 minutes.
+//! A head chunk is closed at [`CHUNK_SAMPLES`] samples (Prometheus's 120) or when it spans half
+//! the retention, whichever comes first, so retention (which drops whole chunks) keeps at most
+//! half the retention more than asked: with the default hour and 15 s scrapes (120 samples are
+//! 30 minutes), data is kept for between 60 and 90 minutes. The memory cap, not the retention, is
+//! what bounds memory.
 
 use std::collections::VecDeque;
 
