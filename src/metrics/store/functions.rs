@@ -1,0 +1,216 @@
+//! PromQL's range functions over one series' samples, as pure functions for the evaluator:
+//! `rate`/`increase`/`delta` (Prometheus's `extrapolatedRate`), `irate`/`idelta`, `resets`, and
+//! `histogram_quantile` over classic buckets (`bucketQuantile`). The semantics follow
+//! Prometheus 3.x's promql/functions.go and promql/quantile.go; the tests use cases from its
+//! promqltest files.
+
+/// Prometheus's `extrapolatedRate` for `rate` (`is_counter`, `is_rate`), `increase`
+/// (`is_counter`, not `is_rate`) and `delta` (neither). `samples` are the points in the range,
+/// oldest first, without staleness markers. `None` with fewer than 2 points.
+///
+/// Counter resets (a value lower than the previous one) add the value before the reset. The
+/// result is extrapolated to the range's ends when the first/last sample is within 110 % of the
+/// average interval of them, else by half an average interval (the series is taken to start or end
+/// inside the range); for counters, never to before the counter would have been zero.
+///
+/// Prometheus 2.x differs: it limits the start extrapolation by the zero point *before*
+/// deciding between "to the boundary" and "half an interval", so a counter whose zero point falls
+/// between half an interval and 110 % of one is extrapolated further (e.g. in promqltest's
+/// `testcounter_zero_cutoff_total{start="3m"}`, 2.x gives 0.65 where 3.x gives 0.6). 2.x also
+/// selected the range closed at its start; that is the caller's choice of `samples`.
+pub fn extrapolated_rate(
+    samples: &[(i64, f64)],
+    range_start_ms: i64,
+    range_end_ms: i64,
+    is_counter: bool,
+    is_rate: bool,
+) -> Option<f64> {
+    let (&(first_t, first_v), &(last_t, last_v)) = (samples.first()?, samples.last()?);
+    if samples.len() < 2 {
+        return None;
+    }
+    let mut result = last_v - first_v;
+    if is_counter {
+        for pair in samples.windows(2) {
+            if let [(_, prev), (_, cur)] = pair
+                && cur < prev
+            {
+                result += prev;
+            }
+        }
+    }
+    let mut to_start = (first_t - range_start_ms) as f64 / 1000.0;
+    let mut to_end = (range_end_ms - last_t) as f64 / 1000.0;
+    let sampled = (last_t - first_t) as f64 / 1000.0;
+    let average = sampled / (samples.len() - 1) as f64;
+    let threshold = average * 1.1;
+    if to_start >= threshold {
+        to_start = average / 2.0;
+    }
+    if is_counter && result > 0.0 && first_v >= 0.0 {
+        // Counters are not negative: if going back by `to_start` would cross zero, start at zero.
+        let to_zero = sampled * (first_v / result);
+        if to_zero < to_start {
+            to_start = to_zero;
+        }
+    }
+    if to_end >= threshold {
+        to_end = average / 2.0;
+    }
+    let mut factor = (sampled + to_start + to_end) / sampled;
+    if is_rate {
+        factor /= (range_end_ms - range_start_ms) as f64 / 1000.0;
+    }
+    Some(result * factor)
+}
+
+/// Prometheus's `instantValue` for `irate` (`is_rate`) and `idelta`: from the last two points.
+/// For `irate`, a counter reset counts the last value as the increase. `None` with fewer than two
+/// points or when they share a timestamp.
+fn instant_value(samples: &[(i64, f64)], is_rate: bool) -> Option<f64> {
+    let [.., (prev_t, prev_v), (last_t, last_v)] = samples else {
+        return None;
+    };
+    let interval = last_t - prev_t;
+    if interval == 0 {
+        return None;
+    }
+    let mut result = if is_rate && last_v < prev_v {
+        *last_v
+    } else {
+        last_v - prev_v
+    };
+    if is_rate {
+        result /= interval as f64 / 1000.0;
+    }
+    Some(result)
+}
+
+/// PromQL `irate`: the per-second rate between the last two points of the range.
+pub fn irate(samples: &[(i64, f64)]) -> Option<f64> {
+    instant_value(samples, true)
+}
+
+/// PromQL `idelta`: the difference between the last two points of the range.
+pub fn idelta(samples: &[(i64, f64)]) -> Option<f64> {
+    instant_value(samples, false)
+}
+
+/// PromQL `resets`: how many times the value went down.
+pub fn resets(samples: &[(i64, f64)]) -> usize {
+    samples
+        .windows(2)
+        .filter(|w| matches!(w, [(_, prev), (_, cur)] if cur < prev))
+        .count()
+}
+
+/// The relative tolerance under which neighbouring cumulative counts are taken as equal
+/// (Prometheus's `smallDeltaTolerance`): float sums of rates across series drift a little.
+const SMALL_DELTA_TOLERANCE: f64 = 1e-12;
+
+/// Prometheus's `almost.Equal`.
+fn almost_equal(a: f64, b: f64, epsilon: f64) -> bool {
+    if a.is_nan() && b.is_nan() || a == b {
+        return true;
+    }
+    let abs_sum = a.abs() + b.abs();
+    let diff = (a - b).abs();
+    if a == 0.0 || b == 0.0 || abs_sum < f64::MIN_POSITIVE {
+        return diff < epsilon * f64::MIN_POSITIVE;
+    }
+    diff / abs_sum.min(f64::MAX) < epsilon
+}
+
+/// Prometheus's `bucketQuantile` for classic histograms: `buckets` are (upper bound `le`,
+/// cumulative count) in any order (sorted here). Needs a `+Inf` bucket (else NaN); buckets with
+/// the same bound are merged; counts are forced monotonic (a rate over buckets scraped a moment
+/// apart can dip); q < 0 gives -Inf, q > 1 +Inf, NaN q NaN. The quantile is interpolated linearly
+/// in its bucket, the lowest bucket from 0 when its bound is above 0 (else its bound is returned);
+/// a quantile in the `+Inf` bucket is the highest finite bound.
+pub fn bucket_quantile(q: f64, buckets: &mut [(f64, f64)]) -> f64 {
+    if q.is_nan() {
+        return f64::NAN;
+    }
+    if q < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if q > 1.0 {
+        return f64::INFINITY;
+    }
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if !buckets.last().is_some_and(|b| b.0 == f64::INFINITY) {
+        return f64::NAN;
+    }
+    let len = coalesce(buckets);
+    let Some(buckets) = buckets.get_mut(..len) else {
+        return f64::NAN;
+    };
+    ensure_monotonic(buckets);
+    let (Some(&(_, observations)), true) = (buckets.last(), buckets.len() >= 2) else {
+        return f64::NAN;
+    };
+    if observations == 0.0 {
+        return f64::NAN;
+    }
+    let mut rank = q * observations;
+    let finite = buckets.len() - 1;
+    let b = buckets
+        .get(..finite)
+        .map_or(finite, |f| f.partition_point(|&(_, count)| count < rank));
+    if b == finite {
+        return buckets.get(finite - 1).map_or(f64::NAN, |&(le, _)| le);
+    }
+    let Some(&(bucket_end, mut count)) = buckets.get(b) else {
+        return f64::NAN;
+    };
+    if b == 0 && bucket_end <= 0.0 {
+        return bucket_end;
+    }
+    let mut bucket_start = 0.0;
+    if let Some(&(prev_le, prev_count)) = b.checked_sub(1).and_then(|p| buckets.get(p)) {
+        bucket_start = prev_le;
+        count -= prev_count;
+        rank -= prev_count;
+    }
+    bucket_start + (bucket_end - bucket_start) * (rank / count)
+}
+
+/// Merges neighbours with the same upper bound (summing counts) in sorted `buckets`; returns the
+/// new length.
+fn coalesce(buckets: &mut [(f64, f64)]) -> usize {
+    let mut len: usize = 0;
+    for i in 0..buckets.len() {
+        let Some(&(le, count)) = buckets.get(i) else {
+            break;
+        };
+        match len.checked_sub(1).and_then(|last| buckets.get_mut(last)) {
+            Some(last) if last.0 == le => last.1 += count,
+            _ => {
+                if let Some(slot) = buckets.get_mut(len) {
+                    *slot = (le, count);
+                }
+                len += 1;
+            }
+        }
+    }
+    len
+}
+
+/// Prometheus's `ensureMonotonicAndIgnoreSmallDeltas`: a count below the previous one, or within
+/// the tolerance of it, is raised to it.
+fn ensure_monotonic(buckets: &mut [(f64, f64)]) {
+    let Some(&(_, mut prev)) = buckets.first() else {
+        return;
+    };
+    for bucket in buckets.iter_mut().skip(1) {
+        let cur = bucket.1;
+        if cur == prev {
+            continue;
+        }
+        if almost_equal(prev, cur, SMALL_DELTA_TOLERANCE) || cur < prev {
+            bucket.1 = prev;
+            continue;
+        }
+        prev = cur;
+    }
+}

@@ -1,0 +1,128 @@
+//! Reading the store: selecting series by matchers, their labels, and their samples.
+
+use super::symbols::Sym;
+use super::{Matcher, STALE_NAN_BITS, SeriesId, Store};
+
+/// The ids in both ascending lists.
+fn intersect(a: &[SeriesId], b: &[SeriesId]) -> Vec<SeriesId> {
+    let mut out = Vec::with_capacity(a.len().min(b.len()));
+    let mut b = b.iter().peekable();
+    for &id in a {
+        while b.next_if(|&&x| x < id).is_some() {}
+        if b.peek() == Some(&&id) {
+            out.push(id);
+        }
+    }
+    out
+}
+
+impl Store {
+    /// The series matching all `matchers`, ascending. `__name__` is the metric name; a matcher on
+    /// a missing label sees `""` (so `{a=""}` matches series without `a`, as in Prometheus).
+    /// Equality matchers on non-empty values go through the postings; the others filter the
+    /// candidates (all series when there is no such equality).
+    pub fn select(&self, matchers: &[Matcher]) -> Vec<SeriesId> {
+        let mut candidates: Option<Vec<SeriesId>> = None;
+        for m in matchers {
+            let Some(value) = m.postings_value() else {
+                continue;
+            };
+            let list = self
+                .syms
+                .get(&m.name)
+                .zip(self.syms.get(value))
+                .and_then(|pair| self.postings.get(&pair))
+                .map_or(&[][..], Vec::as_slice);
+            candidates = Some(match candidates {
+                None => list.to_vec(),
+                Some(c) => intersect(&c, list),
+            });
+        }
+        let candidates = candidates.unwrap_or_else(|| self.live_ids().collect());
+        candidates
+            .into_iter()
+            .filter(|&id| {
+                matchers
+                    .iter()
+                    .all(|m| m.matches(self.label(id, &m.name).unwrap_or("")))
+            })
+            .collect()
+    }
+
+    pub(super) fn live_ids(&self) -> impl Iterator<Item = SeriesId> + '_ {
+        self.series
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_some())
+            .filter_map(|(i, _)| SeriesId::try_from(i).ok())
+    }
+
+    fn label_syms(&self, id: SeriesId) -> &[(Sym, Sym)] {
+        match self.series.get(id as usize) {
+            Some(Some(s)) => &s.labels,
+            _ => &[],
+        }
+    }
+
+    /// The series' labels sorted by name, `("__name__", name)` included; empty for an unknown id.
+    pub fn labels(&self, id: SeriesId) -> Vec<(&str, &str)> {
+        self.label_syms(id)
+            .iter()
+            .map(|&(n, v)| (self.syms.resolve(n), self.syms.resolve(v)))
+            .collect()
+    }
+
+    /// One label's value (`__name__` for the metric name).
+    pub fn label(&self, id: SeriesId, name: &str) -> Option<&str> {
+        let name = self.syms.get(name)?;
+        self.label_syms(id)
+            .iter()
+            .find(|&&(n, _)| n == name)
+            .map(|&(_, v)| self.syms.resolve(v))
+    }
+
+    /// Samples with `start_ms <= t <= end_ms` (inclusive at both ends: Prometheus 3's left-open
+    /// ranges are the caller's `start_ms + 1`), oldest first, staleness markers included (filter
+    /// with [`super::is_stale`]).
+    pub fn samples(&self, id: SeriesId, start_ms: i64, end_ms: i64) -> Vec<(i64, f64)> {
+        match self.series.get(id as usize) {
+            Some(Some(s)) => s.range(start_ms, end_ms),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The value an instant-vector selector sees at `at_ms`: the newest sample in
+    /// `(at_ms - lookback_ms, at_ms]`; `None` if there is none or it is a staleness marker.
+    pub fn instant(&self, id: SeriesId, at_ms: i64, lookback_ms: i64) -> Option<(i64, f64)> {
+        let Some(Some(s)) = self.series.get(id as usize) else {
+            return None;
+        };
+        let (t, v) = s.at_or_before(at_ms)?;
+        (t > at_ms.saturating_sub(lookback_ms) && v != STALE_NAN_BITS)
+            .then(|| (t, f64::from_bits(v)))
+    }
+
+    /// The values of label `label` over all series, sorted (the metric names for `__name__`).
+    pub fn label_values(&self, label: &str) -> Vec<&str> {
+        let Some(name) = self.syms.get(label) else {
+            return Vec::new();
+        };
+        let mut out: Vec<&str> = self
+            .postings
+            .iter()
+            .filter(|((n, _), ids)| *n == name && !ids.is_empty())
+            .map(|(&(_, v), _)| self.syms.resolve(v))
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// All metric names, sorted, for a series explorer.
+    pub fn metric_names(&self) -> Vec<&str> {
+        self.label_values("__name__")
+    }
+
+    pub fn series_count(&self) -> usize {
+        self.index.len()
+    }
+}

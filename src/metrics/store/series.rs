@@ -1,0 +1,178 @@
+//! One series' samples: closed XOR chunks, oldest first, and an open head chunk.
+//!
+//! A head chunk is closed at [`CHUNK_SAMPLES`] samples (Prometheus's 120) or when it spans half
+//! the retention, whichever comes first, so retention (which drops whole chunks) keeps at most
+//! half the retention more than asked: with the default hour and 15 s scrapes (120 samples are
+//! 30 minutes), data is kept for between 60 and 90 minutes. The memory cap, not the retention, is
+//! what bounds memory.
+
+use std::collections::VecDeque;
+
+use super::chunk::{ClosedChunk, HeadChunk};
+use super::symbols::Sym;
+
+/// Samples per chunk before it is closed (as Prometheus).
+pub(super) const CHUNK_SAMPLES: u16 = 120;
+
+#[derive(Debug)]
+pub(super) struct Series {
+    /// (name, value) symbols, sorted by the name's text; `__name__` included.
+    pub(super) labels: Box<[(Sym, Sym)]>,
+    pub(super) closed: VecDeque<ClosedChunk>,
+    pub(super) head: Option<HeadChunk>,
+    /// The newest sample, for the order and duplicate checks and for `instant` without decoding.
+    pub(super) last: Option<(i64, u64)>,
+}
+
+/// What an append did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Appended {
+    Yes,
+    /// Same timestamp and same value bits as the newest sample: nothing to do.
+    SameAgain,
+    OutOfOrder,
+    /// Same timestamp, other value.
+    Duplicate,
+}
+
+impl Series {
+    pub(super) fn new(labels: Box<[(Sym, Sym)]>) -> Series {
+        Series {
+            labels,
+            closed: VecDeque::new(),
+            head: None,
+            last: None,
+        }
+    }
+
+    pub(super) fn append(&mut self, t: i64, v_bits: u64, max_span_ms: i64) -> Appended {
+        if let Some((last_t, last_v)) = self.last {
+            if t < last_t {
+                return Appended::OutOfOrder;
+            }
+            if t == last_t {
+                return if v_bits == last_v {
+                    Appended::SameAgain
+                } else {
+                    Appended::Duplicate
+                };
+            }
+        }
+        let full = self.head.as_ref().is_some_and(|h| {
+            h.count() >= CHUNK_SAMPLES || t.saturating_sub(h.min_t()) >= max_span_ms
+        });
+        if full && let Some(head) = self.head.take() {
+            self.closed.push_back(head.close());
+        }
+        self.head
+            .get_or_insert_with(HeadChunk::new)
+            .append(t, v_bits);
+        self.last = Some((t, v_bits));
+        Appended::Yes
+    }
+
+    pub(super) fn sample_count(&self) -> usize {
+        self.closed
+            .iter()
+            .map(|c| usize::from(c.count))
+            .sum::<usize>()
+            + self.head.as_ref().map_or(0, |h| usize::from(h.count()))
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.closed.is_empty() && self.head.as_ref().is_none_or(|h| h.count() == 0)
+    }
+
+    /// Heap bytes this series holds, its own struct (in the store's slot vector) not included.
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.labels.len() * size_of::<(Sym, Sym)>()
+            + self.closed.capacity() * size_of::<ClosedChunk>()
+            + self
+                .closed
+                .iter()
+                .map(ClosedChunk::heap_bytes)
+                .sum::<usize>()
+            + self.head.as_ref().map_or(0, HeadChunk::heap_bytes)
+    }
+
+    /// Samples in `[start, end]`, oldest first, as (timestamp, value bits).
+    pub(super) fn range(&self, start: i64, end: i64) -> Vec<(i64, f64)> {
+        let mut out = Vec::new();
+        if start > end {
+            return out;
+        }
+        let closed = self
+            .closed
+            .iter()
+            .filter(|c| c.max_t >= start && c.min_t <= end)
+            .flat_map(|c| c.iter());
+        let head = self
+            .head
+            .iter()
+            .filter(|h| h.count() > 0 && h.max_t() >= start && h.min_t() <= end)
+            .flat_map(|h| h.iter());
+        for (t, v) in closed.chain(head) {
+            if t > end {
+                break;
+            }
+            if t >= start {
+                out.push((t, f64::from_bits(v)));
+            }
+        }
+        out
+    }
+
+    /// The newest sample at or before `at`.
+    pub(super) fn at_or_before(&self, at: i64) -> Option<(i64, u64)> {
+        let (last_t, last_v) = self.last?;
+        if last_t <= at {
+            return Some((last_t, last_v));
+        }
+        let newest_at_or_before =
+            |it: &mut dyn Iterator<Item = (i64, u64)>| it.take_while(|&(t, _)| t <= at).last();
+        if let Some(h) = &self.head
+            && h.count() > 0
+            && h.min_t() <= at
+        {
+            return newest_at_or_before(&mut h.iter());
+        }
+        let c = self.closed.iter().rev().find(|c| c.min_t <= at)?;
+        newest_at_or_before(&mut c.iter())
+    }
+
+    /// Drops closed chunks that end before `cutoff`, and the head too when it does; returns the
+    /// samples dropped.
+    pub(super) fn drop_before(&mut self, cutoff: i64) -> usize {
+        let mut dropped = 0;
+        while let Some(c) = self.closed.front() {
+            if c.max_t >= cutoff {
+                break;
+            }
+            dropped += usize::from(c.count);
+            self.closed.pop_front();
+        }
+        if self.closed.is_empty()
+            && let Some(h) = &self.head
+            && h.max_t() < cutoff
+        {
+            dropped += usize::from(h.count());
+            self.head = None;
+        }
+        if self.closed.capacity() > 2 * self.closed.len() + 2 {
+            self.closed.shrink_to_fit();
+        }
+        dropped
+    }
+
+    /// Drops the oldest closed chunk (eviction); returns (samples, heap bytes) freed. The ring's
+    /// own capacity is not given back here, so the bytes are a lower bound.
+    pub(super) fn pop_oldest(&mut self) -> Option<(usize, usize)> {
+        let c = self.closed.pop_front()?;
+        Some((usize::from(c.count), c.heap_bytes()))
+    }
+
+    /// The end time of the oldest closed chunk, the eviction order key.
+    pub(super) fn oldest_closed_end(&self) -> Option<i64> {
+        self.closed.front().map(|c| c.max_t)
+    }
+}
