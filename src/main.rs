@@ -118,8 +118,8 @@ fn main() -> Result<()> {
 /// through `--context` or the kubeconfig's current context.
 async fn scrape_command(args: &ScrapeArgs, global: &GlobalArgs) -> Result<i32> {
     let opts = global.config_options();
-    let settings =
-        config::commands::load_settings(&opts, ColorDepth::detect()).unwrap_or_else(|e| fail("", e));
+    let settings = config::commands::load_settings(&opts, ColorDepth::detect())
+        .unwrap_or_else(|e| fail("", e));
     let is_url = args.target.starts_with("http://") || args.target.starts_with("https://");
     let kube = if is_url {
         None

@@ -168,8 +168,7 @@ pub async fn start_metrics(
     let mut clients = Vec::new();
     for c in &console.layout.clusters {
         contexts.push(c.context.clone());
-        let client = match client::client_config(&console.kubeconfig.kubeconfig, &c.context).await
-        {
+        let client = match client::client_config(&console.kubeconfig.kubeconfig, &c.context).await {
             Ok(config) => crate::metrics::scrape::scrape_client(config).ok(),
             Err(_) => None,
         };

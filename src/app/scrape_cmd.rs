@@ -157,7 +157,7 @@ fn type_word(t: MetricType) -> &'static str {
 }
 
 /// A float as Go's strconv.FormatFloat(v, 'g', -1, 64) prints it, which is how Prometheus writes
-/// values: shortest round-trip digits, `+Inf`, `-Inf`, `NaN`, exponents beyond 1e21.
+/// values: shortest round-trip digits, `+Inf`, `-Inf`, `NaN`, `1e+06`.
 pub fn go_float(v: f64) -> String {
     if v.is_nan() {
         return "NaN".into();
@@ -168,13 +168,14 @@ pub fn go_float(v: f64) -> String {
     if v == 0.0 {
         return if v.is_sign_negative() { "-0" } else { "0" }.into();
     }
-    let exp = v.abs().log10().floor() as i32;
-    if (-4..21).contains(&exp) {
+    // The shortest round-trip digits, and their decimal exponent.
+    let sci = format!("{v:e}");
+    let (mantissa, e) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = e.parse().unwrap_or(0);
+    // Go's 'g' with the shortest precision switches to an exponent below 1e-4 and from 1e6 on.
+    if (-4..6).contains(&exp) {
         format!("{v}")
     } else {
-        // Rust's `{:e}` gives `1e21` / `1.5e-7`; Go writes `1e+21` / `1.5e-07`.
-        let s = format!("{v:e}");
-        let (mantissa, e) = s.split_once('e').unwrap_or((&s, "0"));
         let (sign, digits) = match e.strip_prefix('-') {
             Some(d) => ('-', d),
             None => ('+', e),
@@ -210,7 +211,13 @@ pub fn write_text(out: &mut impl Write, parsed: &Parsed<'_>) -> std::io::Result<
     Ok(())
 }
 
-pub fn write_json(out: &mut impl Write, target: &str, body: &Body, parsed: &Parsed<'_>, format: Format) -> std::io::Result<()> {
+pub fn write_json(
+    out: &mut impl Write,
+    target: &str,
+    body: &Body,
+    parsed: &Parsed<'_>,
+    format: Format,
+) -> std::io::Result<()> {
     let page = JsonPage {
         target,
         content_type: body.content_type.as_deref(),
@@ -264,7 +271,11 @@ pub struct ScrapeCmd<'a> {
 }
 
 /// Fetches, parses and prints; returns the exit status.
-pub async fn run(cmd: ScrapeCmd<'_>, out: &mut impl Write, err: &mut impl Write) -> std::io::Result<i32> {
+pub async fn run(
+    cmd: ScrapeCmd<'_>,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> std::io::Result<i32> {
     let target = match parse_target(cmd.target) {
         Ok(t) => t,
         Err(e) => {
@@ -302,7 +313,10 @@ pub async fn run(cmd: ScrapeCmd<'_>, out: &mut impl Write, err: &mut impl Write)
                     return Ok(2);
                 }
                 None => {
-                    writeln!(err, "watchfloor scrape: no kubeconfig context to reach pod {namespace}/{pod} through")?;
+                    writeln!(
+                        err,
+                        "watchfloor scrape: no kubeconfig context to reach pod {namespace}/{pod} through"
+                    )?;
                     return Ok(2);
                 }
             };
@@ -323,7 +337,11 @@ pub async fn run(cmd: ScrapeCmd<'_>, out: &mut impl Write, err: &mut impl Write)
                     return Ok(1);
                 }
                 Err(_) => {
-                    writeln!(err, "watchfloor scrape: {context}: no answer within {:?}", cmd.timeout)?;
+                    writeln!(
+                        err,
+                        "watchfloor scrape: {context}: no answer within {:?}",
+                        cmd.timeout
+                    )?;
                     return Ok(1);
                 }
             };

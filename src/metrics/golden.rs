@@ -31,7 +31,12 @@ pub struct Labels<'a> {
 }
 
 /// Where a series belongs: its cluster and its namespace/name under `by` (`workload` or `pod`).
-fn place(store: &Store, id: SeriesId, by: &str, labels: &Labels<'_>) -> Option<(ClusterId, ObjKey)> {
+fn place(
+    store: &Store,
+    id: SeriesId,
+    by: &str,
+    labels: &Labels<'_>,
+) -> Option<(ClusterId, ObjKey)> {
     let cluster = *labels.clusters.get(store.label(id, "cluster")?)?;
     let ns = store.label(id, "namespace")?;
     let name = store.label(id, by)?;

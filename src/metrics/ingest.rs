@@ -11,6 +11,9 @@ use super::expo::{self, Format};
 use super::scrape::ScrapeResult;
 use super::store::{Incoming, IngestReport, Store, TargetId};
 
+/// A sample with its full label set, borrowed from the page and the target.
+type Owned<'a> = (&'a str, Vec<(&'a str, &'a str)>, f64, Option<i64>);
+
 /// What one scrape added, for the scrape-health figures.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Appended {
@@ -44,7 +47,7 @@ pub fn append(
     };
     let scraped = parsed.as_ref().map_or(0, |p| p.samples.len());
     // Label sets, kept alive while the store reads them.
-    let mut sets: Vec<(&str, Vec<(&str, &str)>, f64, Option<i64>)> = Vec::with_capacity(scraped + 4);
+    let mut sets: Vec<Owned<'_>> = Vec::with_capacity(scraped + 4);
     let renamed: Vec<String> = target_labels
         .iter()
         .map(|(k, _)| format!("exported_{k}"))

@@ -2,11 +2,11 @@
 //! the scrapers that fill it ([`scrape`]).
 
 pub mod expo;
-pub mod remote;
-pub mod scrape;
-pub mod signals;
-pub mod store;
 pub mod golden;
 pub mod ingest;
 pub mod queries;
+pub mod remote;
 pub mod runtime;
+pub mod scrape;
+pub mod signals;
+pub mod store;

@@ -6,9 +6,7 @@ use std::collections::HashMap;
 use super::golden::{self, LOOKBACK_MS};
 use super::store::{MatchOp, Matcher, Store, is_stale};
 use crate::kube::{ClusterId, Kind, ObjKey};
-use crate::state::metrics::{
-    Chart, Panel, PanelRow, SERIES_LIMIT, SeriesEntry, SeriesList, Unit,
-};
+use crate::state::metrics::{Chart, Panel, PanelRow, SERIES_LIMIT, SeriesEntry, SeriesList, Unit};
 
 /// Points per panel row.
 pub const PANEL_POINTS: usize = 60;
@@ -156,7 +154,11 @@ pub fn chart(store: &Store, labels: &[(String, String)], window_secs: u64, now_m
             .filter(|(_, v)| !is_stale(*v))
             .collect()
     });
-    let name = wanted.get("__name__").copied().unwrap_or_default().to_string();
+    let name = wanted
+        .get("__name__")
+        .copied()
+        .unwrap_or_default()
+        .to_string();
     Chart {
         name,
         labels: labels

@@ -11,8 +11,8 @@ use jiff::Timestamp;
 
 use super::screen::{Item, Scope, Screen, ViewKind};
 use super::{Effect, Level, State};
-use crate::kube::{ClusterId, Kind, ObjKey};
 use crate::config::sources::ScrapingConfig;
+use crate::kube::{ClusterId, Kind, ObjKey};
 use crate::metrics::scrape::{Target, pod_targets};
 use crate::metrics::signals::MetricsSnapshot;
 
@@ -264,7 +264,11 @@ pub fn targets(state: &mut State, now: Timestamp) -> Vec<Effect> {
             continue;
         }
         m.changed[id] = false;
-        let targets = pod_targets(&cluster.context, cluster.pods.values().map(|p| &**p), &config);
+        let targets = pod_targets(
+            &cluster.context,
+            cluster.pods.values().map(|p| &**p),
+            &config,
+        );
         if m.sent.len() <= id {
             m.sent.resize(id + 1, Vec::new());
         }

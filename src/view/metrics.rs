@@ -346,7 +346,10 @@ pub fn golden_cells(
 /// failing target with why, for the last-error column.
 pub fn scrape_cell(state: &State, styles: &Styles, cluster: usize) -> (TableCell<'static>, String) {
     let Some(h) = state.metrics.snapshot.clusters.get(cluster) else {
-        return (TableCell::from(Span::styled("–", styles.muted)), String::new());
+        return (
+            TableCell::from(Span::styled("–", styles.muted)),
+            String::new(),
+        );
     };
     let mut text = format!("{}/{} up", h.up, h.targets);
     if h.throttled {
@@ -361,7 +364,9 @@ pub fn scrape_cell(state: &State, styles: &Styles, cluster: usize) -> (TableCell
         .failing
         .first()
         .map(|(target, e)| format!("scrape {target}: {e}"))
-        .or_else(|| (h.bad_lines > 0).then(|| format!("{} bad lines in /metrics pages", h.bad_lines)))
+        .or_else(|| {
+            (h.bad_lines > 0).then(|| format!("{} bad lines in /metrics pages", h.bad_lines))
+        })
         .unwrap_or_default();
     (TableCell::from(Span::styled(text, style)), why)
 }

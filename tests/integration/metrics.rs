@@ -32,7 +32,10 @@ fn query_at(prom: &Prometheus, promql: &str, at_ms: i64) -> Vec<Value> {
         .and_then(|r| r.json())
         .unwrap_or_else(|e| panic!("{promql}: {e}\n{}", prom.log()));
     assert_eq!(body["status"], "success", "{promql}: {body}");
-    body["data"]["result"].as_array().cloned().unwrap_or_default()
+    body["data"]["result"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn scalar(result: &[Value]) -> Option<f64> {
@@ -56,7 +59,15 @@ fn close(ours: Option<f64>, theirs: Option<f64>, what: &str) {
 
 /// Labels the scrape configuration adds (they differ between the two on purpose: Prometheus's
 /// static config names `app`, watchfloor names `cluster` and `workload`).
-const TARGET_LABELS: [&str; 7] = ["job", "instance", "namespace", "pod", "app", "cluster", "workload"];
+const TARGET_LABELS: [&str; 7] = [
+    "job",
+    "instance",
+    "namespace",
+    "pod",
+    "app",
+    "cluster",
+    "workload",
+];
 
 fn scraped_labels(labels: impl Iterator<Item = (String, String)>) -> BTreeMap<String, String> {
     labels
@@ -113,7 +124,11 @@ fn series_rates_and_p95_match_a_real_prometheus_scraping_the_same_pods() {
         .filter(|r| wanted.contains(r.key.name.as_str()))
         .collect();
     let pod_targets = watchfloor::metrics::scrape::pod_targets(CLUSTER, rows.iter(), &config);
-    assert_eq!(pod_targets.len(), wanted.len(), "every annotated pod is a target");
+    assert_eq!(
+        pod_targets.len(),
+        wanted.len(),
+        "every annotated pod is a target"
+    );
     runtime.set_targets(0, pod_targets);
 
     // Both need a full window of samples.
@@ -154,14 +169,25 @@ fn series_rates_and_p95_match_a_real_prometheus_scraping_the_same_pods() {
     // 2. Golden signals per workload.
     let mut by_app: HashMap<&str, Vec<&str>> = HashMap::new();
     for t in &targets {
-        by_app.entry(t.app.as_str()).or_default().push(t.pod.as_str());
+        by_app
+            .entry(t.app.as_str())
+            .or_default()
+            .push(t.pod.as_str());
     }
     let mut compared = 0;
     for (app, pods) in &by_app {
-        let ns = &targets.iter().find(|t| t.app == *app).expect("app").namespace;
+        let ns = &targets
+            .iter()
+            .find(|t| t.app == *app)
+            .expect("app")
+            .namespace;
         let sel = format!("namespace=\"{ns}\",pod=~\"{}\"", pods.join("|"));
         let w = WINDOW_MS / 1000;
-        let rate = scalar(&query_at(&prom, &format!("sum(rate(http_requests_total{{{sel}}}[{w}s]))"), at));
+        let rate = scalar(&query_at(
+            &prom,
+            &format!("sum(rate(http_requests_total{{{sel}}}[{w}s]))"),
+            at,
+        ));
         if rate.is_none() {
             continue; // an exporter, no HTTP traffic of its own
         }
@@ -173,7 +199,9 @@ fn series_rates_and_p95_match_a_real_prometheus_scraping_the_same_pods() {
         .or(Some(0.0));
         let p95 = scalar(&query_at(
             &prom,
-            &format!("histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{{{sel}}}[{w}s])))"),
+            &format!(
+                "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{{{sel}}}[{w}s])))"
+            ),
             at,
         ));
         let matchers = [
@@ -186,7 +214,11 @@ fn series_rates_and_p95_match_a_real_prometheus_scraping_the_same_pods() {
             ours.rate, ours.error_ratio, ours.p95
         );
         close(ours.rate, rate, &format!("{app} request rate"));
-        close(ours.error_ratio.or(Some(0.0)), errors, &format!("{app} error ratio"));
+        close(
+            ours.error_ratio.or(Some(0.0)),
+            errors,
+            &format!("{app} error ratio"),
+        );
         close(ours.p95, p95, &format!("{app} p95"));
         compared += 1;
     }

@@ -40,6 +40,8 @@ fn values_print_as_prometheus_prints_them() {
     assert_eq!(go_float(f64::NEG_INFINITY), "-Inf");
     assert_eq!(go_float(-0.0), "-0");
     assert_eq!(go_float(3.0), "3");
+    assert_eq!(go_float(100000.0), "100000");
+    assert_eq!(go_float(999999.5), "999999.5");
 }
 
 #[test]

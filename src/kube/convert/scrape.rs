@@ -125,7 +125,7 @@ mod tests {
                                        {"containerPort": 9090, "name": "http-metrics"}]);
         assert_eq!(
             scrape(&pod(serde_json::json!({}), named.clone())),
-            at("9090", "/metrics")
+            at("9090", None)
         );
         assert_eq!(
             scrape(&pod(

@@ -29,14 +29,31 @@ fn store(scrapes: i64) -> Store {
                 l.extend_from_slice(extra);
                 l
             };
-            let series: Vec<(&str, Vec<(&str, &str)>, f64)> = vec![
+            type Labelled<'a> = (&'a str, Vec<(&'a str, &'a str)>, f64);
+            let series: Vec<Labelled<'_>> = vec![
                 ("http_requests_total", with(&[("code", "200")]), 10.0 * secs),
                 ("http_requests_total", with(&[("code", "500")]), 1.0 * secs),
-                ("http_request_duration_seconds_bucket", with(&[("le", "0.1")]), 8.0 * secs),
-                ("http_request_duration_seconds_bucket", with(&[("le", "0.5")]), 10.5 * secs),
-                ("http_request_duration_seconds_bucket", with(&[("le", "+Inf")]), 11.0 * secs),
+                (
+                    "http_request_duration_seconds_bucket",
+                    with(&[("le", "0.1")]),
+                    8.0 * secs,
+                ),
+                (
+                    "http_request_duration_seconds_bucket",
+                    with(&[("le", "0.5")]),
+                    10.5 * secs,
+                ),
+                (
+                    "http_request_duration_seconds_bucket",
+                    with(&[("le", "+Inf")]),
+                    11.0 * secs,
+                ),
                 ("process_cpu_seconds_total", with(&[]), 0.25 * secs),
-                ("process_resident_memory_bytes", with(&[]), 100.0 * 1024.0 * 1024.0),
+                (
+                    "process_resident_memory_bytes",
+                    with(&[]),
+                    100.0 * 1024.0 * 1024.0,
+                ),
             ];
             let incoming = series.iter().map(|(n, l, v)| Incoming {
                 name: n,
@@ -91,7 +108,12 @@ fn a_counter_reset_is_not_a_negative_rate() {
         memory_cap_bytes: 1 << 20,
     });
     let target = s.target("p");
-    let labels = [("cluster", "c1"), ("namespace", "n"), ("workload", "w"), ("code", "200")];
+    let labels = [
+        ("cluster", "c1"),
+        ("namespace", "n"),
+        ("workload", "w"),
+        ("code", "200"),
+    ];
     // 100, 200, then the process restarted: 50, 150.
     for (i, v) in [100.0, 200.0, 50.0, 150.0].into_iter().enumerate() {
         let inc = [Incoming {

@@ -28,7 +28,9 @@ fn value(store: &RwLock<Store>, name: &str, at: i64) -> Option<f64> {
     let m = Matcher::new("__name__", MatchOp::Equal, name).unwrap();
     let ids = s.select(&[m]);
     assert!(ids.len() <= 1, "{name}: {ids:?}");
-    ids.first().and_then(|&id| s.instant(id, at, 300_000)).map(|p| p.1)
+    ids.first()
+        .and_then(|&id| s.instant(id, at, 300_000))
+        .map(|p| p.1)
 }
 
 #[test]
@@ -63,10 +65,17 @@ fn a_scrape_gets_target_labels_and_synthetic_series_and_a_failure_makes_it_stale
         &store,
         target,
         &labels,
-        &result(Err(ScrapeError::Timeout(Duration::from_secs(5))), T0 + 15_000),
+        &result(
+            Err(ScrapeError::Timeout(Duration::from_secs(5))),
+            T0 + 15_000,
+        ),
     );
     assert!(!failed.up);
     assert!(failed.first_error.is_some());
     assert_eq!(value(&store, "up", T0 + 15_000), Some(0.0));
-    assert_eq!(value(&store, "x_total", T0 + 15_000), None, "stale after a failed scrape");
+    assert_eq!(
+        value(&store, "x_total", T0 + 15_000),
+        None,
+        "stale after a failed scrape"
+    );
 }
