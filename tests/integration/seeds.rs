@@ -15,7 +15,7 @@ use crate::support::{Kubectl, TestFleet, have, rows};
 
 const WAIT: Duration = Duration::from_secs(60);
 
-fn seeds() -> TestFleet {
+pub fn seeds() -> TestFleet {
     TestFleet::start_with(
         &fleetfile::builtin(),
         FleetOptions {
