@@ -60,8 +60,10 @@ pub fn signal_parts(state: &State, cluster: usize, key: &ObjKey) -> Vec<String> 
     };
     let (worst_err, worst_p95) = state.metrics.worst_in_env(cluster, key);
     let mark = |worst: bool| if worst { "▲" } else { "" };
+    // No errors is the normal case: it is said in the line under the table, not in every cell.
     let err = g
         .error_ratio
+        .filter(|r| *r > 0.0)
         .map(|r| format!("{}{} 5xx", mark(worst_err), ratio_text(r)));
     let p95 = g
         .p95

@@ -226,7 +226,8 @@ pub fn unit_text(unit: Unit, v: f64) -> String {
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-/// Points as a row of block characters scaled between their min and max; a gap is a space.
+/// Points as a row of block characters scaled from zero (or the minimum, when below zero) to the
+/// maximum, so a steady 200 ms does not look like a spike; a gap is a space.
 pub fn sparkline(points: &[Option<f64>], width: usize) -> String {
     if width == 0 || points.is_empty() {
         return String::new();
@@ -246,7 +247,7 @@ pub fn sparkline(points: &[Option<f64>], width: usize) -> String {
     let (lo, hi) = sampled
         .iter()
         .flatten()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+        .fold((0.0_f64, f64::NEG_INFINITY), |(lo, hi), &v| {
             (lo.min(v), hi.max(v))
         });
     sampled
@@ -392,12 +393,17 @@ mod tests {
     fn sparklines_scale_between_min_and_max_and_show_gaps() {
         let pts = [Some(0.0), Some(1.0), None, Some(2.0)];
         assert_eq!(sparkline(&pts, 4), "▁▅ █");
+        // Scaled from zero: a steady value near its maximum is a high bar, not noise.
+        assert_eq!(sparkline(&[Some(150.0), Some(210.0)], 2), "▆█");
         // Narrower than the points: each cell shows its bucket's newest value.
         let many: Vec<Option<f64>> = (0..100).map(|i| Some(f64::from(i))).collect();
         let s = sparkline(&many, 10);
         assert_eq!(s.chars().count(), 10);
-        assert!(s.ends_with('█') && s.starts_with('▁'));
-        assert_eq!(sparkline(&[Some(5.0), Some(5.0)], 2), "▁▁");
+        assert!(s.ends_with('█'));
+        let chars: Vec<char> = s.chars().collect();
+        assert!(chars.windows(2).all(|w| w[0] <= w[1]), "{s}");
+        assert_eq!(sparkline(&[Some(5.0), Some(5.0)], 2), "██");
+        assert_eq!(sparkline(&[Some(0.0), Some(0.0)], 2), "▁▁");
         assert_eq!(sparkline(&[], 5), "");
     }
 
