@@ -216,9 +216,14 @@ impl Runner for KubeRunner {
                     m.query(query);
                 }
             }
-            Effect::ScrapeTargets { cluster, targets } => {
+            Effect::MetricsPods {
+                cluster,
+                targets,
+                restarts,
+            } => {
                 if let Some(m) = &self.metrics {
                     m.set_targets(cluster, targets);
+                    m.set_restarts(cluster, restarts);
                 }
             }
             Effect::FetchDetail { cluster, kind, key } => {

@@ -9,6 +9,7 @@ use std::sync::RwLock;
 
 use super::expo::{self, Format};
 use super::scrape::ScrapeResult;
+use super::signals::Restarts;
 use super::store::{Incoming, IngestReport, Store, TargetId};
 
 /// A sample with its full label set, borrowed from the page and the target.
@@ -102,6 +103,48 @@ pub fn append(
         bad_lines,
         first_error,
         report,
+    }
+}
+
+/// kube-state-metrics' name for a container's restart count, so panels and alert rules written
+/// for a real cluster's Prometheus read the same series here.
+pub const RESTARTS: &str = "kube_pod_container_status_restarts_total";
+
+/// Every container's restart count in `context` at `ts_ms`, as the series kube-state-metrics
+/// exports (plus `cluster` and `workload`), under the cluster's own store target: a pod that
+/// went away goes stale with its next append.
+pub fn append_restarts(
+    store: &RwLock<Store>,
+    target: TargetId,
+    context: &str,
+    restarts: &[Restarts],
+    ts_ms: i64,
+) -> IngestReport {
+    let sets: Vec<Vec<(&str, &str)>> = restarts
+        .iter()
+        .map(|r| {
+            let mut l = vec![
+                ("cluster", context),
+                ("container", r.container.as_str()),
+                ("job", "kube-state-metrics"),
+                ("namespace", r.namespace.as_str()),
+                ("pod", r.pod.as_str()),
+            ];
+            if let Some(w) = &r.workload {
+                l.push(("workload", w.as_str()));
+            }
+            l
+        })
+        .collect();
+    let incoming = restarts.iter().zip(&sets).map(|(r, labels)| Incoming {
+        name: RESTARTS,
+        labels,
+        value: f64::from(r.count),
+        timestamp_ms: None,
+    });
+    match store.write() {
+        Ok(mut s) => s.ingest(target, ts_ms, incoming),
+        Err(_) => IngestReport::default(),
     }
 }
 

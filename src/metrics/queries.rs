@@ -79,10 +79,22 @@ pub fn panel(
             points: usage.iter().map(|u| u.memory).collect(),
         });
     }
-    // Rows with no data at all are noise; say why when nothing is left.
+    rows.push(PanelRow {
+        label: "restarts",
+        unit: Unit::Count,
+        points: times
+            .iter()
+            .map(|&t| restarts_at(store, &matchers, t))
+            .collect(),
+    });
+    // Rows with no data at all are noise; say why when no scraped signal is left (restarts come
+    // from the pods' statuses, not from scraping).
+    let has_metrics = rows[..rows.len() - 1]
+        .iter()
+        .any(|r| r.points.iter().any(Option::is_some));
     rows.retain(|r| r.points.iter().any(Option::is_some));
-    let empty_reason = rows.is_empty().then(|| {
-        if store.select(&matchers).is_empty() {
+    let empty_reason = (!has_metrics).then(|| {
+        if store.select(&matchers).len() == restart_series(store, &matchers).len() {
             format!("no metrics scraped from this {by} (see the pod's prometheus.io annotations)")
         } else {
             "no HTTP request or process metrics in what this exposes".to_string()
@@ -96,6 +108,23 @@ pub fn panel(
         rows,
         empty_reason,
     }
+}
+
+fn restart_series(store: &Store, matchers: &[Matcher]) -> Vec<super::store::SeriesId> {
+    let mut all: Vec<Matcher> = eq("__name__", super::ingest::RESTARTS)
+        .into_iter()
+        .collect();
+    all.extend(matchers.iter().cloned());
+    store.select(&all)
+}
+
+/// The containers' restarts summed at `at_ms` (kube-state-metrics' series, written from the
+/// pods' statuses).
+fn restarts_at(store: &Store, matchers: &[Matcher], at_ms: i64) -> Option<f64> {
+    restart_series(store, matchers)
+        .into_iter()
+        .filter_map(|id| store.instant(id, at_ms, LOOKBACK_MS).map(|(_, v)| v))
+        .fold(None, |sum, v| Some(sum.unwrap_or(0.0) + v))
 }
 
 /// Every metric name with its number of series.
@@ -170,3 +199,6 @@ pub fn chart(store: &Store, labels: &[(String, String)], window_secs: u64, now_m
         points,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use super::ingest;
 use super::queries;
 use super::scrape::{ScrapeEvent, Scraper, Target};
-use super::signals::{MetricsSnapshot, ScrapeHealth, StoreFigures};
+use super::signals::{MetricsSnapshot, Restarts, ScrapeHealth, StoreFigures};
 use super::store::{Store, StoreConfig, TargetId};
 use crate::config::sources::ScrapingConfig;
 use crate::kube::ClusterId;
@@ -88,6 +88,8 @@ impl Book {
 enum Command {
     /// The targets of one cluster (None: the URLs) now.
     Targets(Option<ClusterId>, Vec<Target>),
+    /// Every container's restart count in one cluster now.
+    Restarts(ClusterId, Vec<Restarts>),
 }
 
 /// The running metrics side; dropping it stops the scrapers and tasks.
@@ -160,12 +162,15 @@ impl MetricsRuntime {
         let contexts = Arc::new(contexts);
         let rate_window = rate_window(config.interval.0);
         let mut tasks = JoinSet::new();
-        tasks.spawn(ingest_loop(
-            Arc::clone(&store),
-            Arc::clone(&book),
-            events_rx,
-            commands_rx,
-        ));
+        tasks.spawn(ingest_loop(Ingest {
+            store: Arc::clone(&store),
+            book: Arc::clone(&book),
+            events: events_rx,
+            commands: commands_rx,
+            contexts: Arc::clone(&contexts),
+            clock: Arc::clone(&clock),
+            every: config.interval.0,
+        }));
         tasks.spawn(snapshot_loop(SnapshotTask {
             store: Arc::clone(&store),
             book,
@@ -203,6 +208,11 @@ impl MetricsRuntime {
             .commands
             .send(Command::Targets(Some(cluster), targets.clone()));
         scraper.set_targets(targets);
+    }
+
+    /// The cluster's restart counts changed; they are appended at every scrape interval.
+    pub fn set_restarts(&self, cluster: ClusterId, restarts: Vec<Restarts>) {
+        let _ = self.commands.send(Command::Restarts(cluster, restarts));
     }
 
     /// Answers a console question on the blocking pool.
@@ -251,21 +261,62 @@ impl MetricsRuntime {
     }
 }
 
-async fn ingest_loop(
+struct Ingest {
     store: Arc<RwLock<Store>>,
     book: Arc<Mutex<Book>>,
-    mut events: mpsc::Receiver<ScrapeEvent>,
-    mut commands: mpsc::UnboundedReceiver<Command>,
-) {
+    events: mpsc::Receiver<ScrapeEvent>,
+    commands: mpsc::UnboundedReceiver<Command>,
+    contexts: Arc<Vec<String>>,
+    clock: Clock,
+    /// How often restart counts are appended (the scrape interval).
+    every: Duration,
+}
+
+async fn ingest_loop(task: Ingest) {
+    let Ingest {
+        store,
+        book,
+        mut events,
+        mut commands,
+        contexts,
+        clock,
+        every,
+    } = task;
     let mut known: HashMap<String, Known> = HashMap::new();
+    // Per cluster: its restart-count store target and the counts last told.
+    let mut restarts: HashMap<ClusterId, (TargetId, Vec<Restarts>)> = HashMap::new();
+    let mut tick = tokio::time::interval(every.max(Duration::from_secs(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let append_restarts = |cluster: ClusterId, target: TargetId, list: &[Restarts]| {
+        let context = contexts.get(cluster).map_or("", String::as_str);
+        let now = clock().as_millisecond();
+        ingest::append_restarts(&store, target, context, list, now);
+    };
     loop {
         tokio::select! {
-            Some(cmd) = commands.recv() => {
-                let Command::Targets(cluster, targets) = cmd;
-                let Ok(mut s) = store.write() else { return };
-                for t in targets {
-                    let id = s.target(&t.key);
-                    known.insert(t.key, Known { id, cluster, labels: t.labels });
+            Some(cmd) = commands.recv() => match cmd {
+                Command::Targets(cluster, targets) => {
+                    let Ok(mut s) = store.write() else { return };
+                    for t in targets {
+                        let id = s.target(&t.key);
+                        known.insert(t.key, Known { id, cluster, labels: t.labels });
+                    }
+                }
+                Command::Restarts(cluster, list) => {
+                    let target = match restarts.get(&cluster) {
+                        Some((t, _)) => *t,
+                        None => match store.write() {
+                            Ok(mut s) => s.target(&format!("kube-state:{cluster}")),
+                            Err(_) => return,
+                        },
+                    };
+                    append_restarts(cluster, target, &list);
+                    restarts.insert(cluster, (target, list));
+                }
+            },
+            _ = tick.tick() => {
+                for (cluster, (target, list)) in &restarts {
+                    append_restarts(*cluster, *target, list);
                 }
             }
             event = events.recv() => {

@@ -8,6 +8,17 @@ use jiff::Timestamp;
 
 use crate::kube::{ClusterId, ObjKey};
 
+/// One container's restart count, written to the store as kube-state-metrics'
+/// `kube_pod_container_status_restarts_total` so panels (and alert rules) can use it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Restarts {
+    pub namespace: String,
+    pub pod: String,
+    pub workload: Option<String>,
+    pub container: String,
+    pub count: u32,
+}
+
 /// A workload's golden signals over the rate window.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Golden {

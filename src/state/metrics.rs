@@ -14,7 +14,7 @@ use super::{Effect, Level, State};
 use crate::config::sources::ScrapingConfig;
 use crate::kube::{ClusterId, Kind, ObjKey};
 use crate::metrics::scrape::{Target, pod_targets};
-use crate::metrics::signals::MetricsSnapshot;
+use crate::metrics::signals::{MetricsSnapshot, Restarts};
 
 /// The windows `MetricsWindow` cycles through, in seconds.
 pub const WINDOWS: [u64; 4] = [300, 900, 3600, 10800];
@@ -147,8 +147,8 @@ pub struct MetricsState {
     pub scraping: Option<Arc<ScrapingConfig>>,
     /// Clusters whose pods changed since their targets were last worked out.
     pub changed: Vec<bool>,
-    /// The targets last sent per cluster.
-    pub sent: Vec<Vec<Target>>,
+    /// The targets and restart counts last sent per cluster.
+    pub sent: Vec<(Vec<Target>, Vec<Restarts>)>,
     pub targets_at: Option<Timestamp>,
 }
 
@@ -199,6 +199,15 @@ fn worst(state: &State) -> Vec<Worst> {
 pub fn update(state: &mut State, msg: MetricsMsg, now: Timestamp) -> Vec<Effect> {
     match msg {
         MetricsMsg::Snapshot(snapshot) => {
+            let before = state.metrics.snapshot.store.evicted_samples;
+            let figures = snapshot.store;
+            if before == 0 && figures.evicted_samples > 0 {
+                let text = format!(
+                    "metrics memory cap ({} MiB) reached: the oldest samples are being dropped (:metrics shows how many)",
+                    figures.cap_bytes >> 20
+                );
+                state.notify(Level::Warning, text, now);
+            }
             state.metrics.snapshot = snapshot;
             state.metrics.worst = worst(state);
             // The tables show the new numbers with the next frame; the open panel or explorer
@@ -244,7 +253,8 @@ pub fn pods_changed(state: &mut State, cluster: ClusterId) {
     }
 }
 
-/// The scrape targets of each cluster whose pods changed, when they differ from those last sent.
+/// The scrape targets and restart counts of each cluster whose pods changed, when they differ
+/// from those last sent.
 pub fn targets(state: &mut State, now: Timestamp) -> Vec<Effect> {
     let Some(config) = state.metrics.scraping.clone() else {
         return Vec::new();
@@ -269,14 +279,28 @@ pub fn targets(state: &mut State, now: Timestamp) -> Vec<Effect> {
             cluster.pods.values().map(|p| &**p),
             &config,
         );
+        let restarts: Vec<Restarts> = cluster
+            .pods
+            .values()
+            .flat_map(|p| {
+                p.containers.iter().map(|c| Restarts {
+                    namespace: p.key.namespace.clone(),
+                    pod: p.key.name.clone(),
+                    workload: p.workload.clone(),
+                    container: c.name.clone(),
+                    count: c.restarts,
+                })
+            })
+            .collect();
         if m.sent.len() <= id {
-            m.sent.resize(id + 1, Vec::new());
+            m.sent.resize(id + 1, (Vec::new(), Vec::new()));
         }
-        if m.sent[id] != targets {
-            m.sent[id] = targets.clone();
-            out.push(Effect::ScrapeTargets {
+        if m.sent[id].0 != targets || m.sent[id].1 != restarts {
+            m.sent[id] = (targets.clone(), restarts.clone());
+            out.push(Effect::MetricsPods {
                 cluster: id,
                 targets,
+                restarts,
             });
         }
     }

@@ -79,10 +79,12 @@ pub enum Effect {
     },
     /// Compute something from the series store.
     Metrics(metrics::MetricsQuery),
-    /// Scrape these pods of the cluster (all of them: the previous list is replaced).
-    ScrapeTargets {
+    /// The cluster's pods as the metrics side needs them: the scrape targets (all of them: the
+    /// previous list is replaced) and every container's restart count.
+    MetricsPods {
         cluster: ClusterId,
         targets: Vec<crate::metrics::scrape::Target>,
+        restarts: Vec<crate::metrics::signals::Restarts>,
     },
 }
 

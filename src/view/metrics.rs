@@ -286,7 +286,6 @@ pub fn panel_lines(
     };
     if let Some(reason) = &panel.empty_reason {
         out.push(Line::styled(format!("  {reason}"), styles.muted));
-        return out;
     }
     let spark_width = usize::from(width).saturating_sub(32).clamp(8, 120);
     for row in &panel.rows {

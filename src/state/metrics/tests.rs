@@ -173,3 +173,24 @@ fn each_environment_marks_its_worst_error_ratio_and_latency() {
     // No errors at all: nothing is marked worst for errors.
     assert_eq!(s.metrics.worst_in_env(0, &export), (false, true));
 }
+
+#[test]
+fn reaching_the_memory_cap_is_said_once() {
+    let mut s = metrics_state();
+    let snapshot = |evicted: u64| {
+        let mut m = MetricsSnapshot::default();
+        m.store.cap_bytes = 64 << 20;
+        m.store.evicted_samples = evicted;
+        MetricsMsg::Snapshot(Arc::new(m))
+    };
+    answer(&mut s, snapshot(0));
+    assert!(s.notice.is_none());
+    answer(&mut s, snapshot(1200));
+    let text = s.notice.take().unwrap().text;
+    assert!(
+        text.contains("64 MiB") && text.contains("oldest samples"),
+        "{text}"
+    );
+    answer(&mut s, snapshot(5000));
+    assert!(s.notice.is_none(), "not again while it goes on");
+}
