@@ -15,6 +15,8 @@
 #                     pods view, whose AGE column changes every second for young pods)
 #   CONSOLE_ENV="V=X ..."  extra environment for the console process only (e.g.
 #                     CONSOLE_ENV=MIMALLOC_ALLOW_THP=0: no transparent huge pages for its heap)
+#   SCRAPING=off      the console's config turns metrics scraping off ([scraping] enabled =
+#                     false); by default it scrapes every annotated pod every 15 s
 #   KEEP=DIR          copy each run's write log (stamps.N: "time bytes" per read) and the bytes
 #                     themselves (stamps.N.raw) to DIR
 #
@@ -101,6 +103,9 @@ name = "prod"
 protected = true
 contexts = ["prod-eastus", "prod-westus"]
 EOF
+if [ "${SCRAPING:-on}" = off ]; then
+    printf '\n[scraping]\nenabled = false\n' >>"$dir/config.toml"
+fi
 
 if [ -z "${INPROCESS:-}" ]; then
     kc="$dir/kubeconfig"
