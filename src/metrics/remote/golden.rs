@@ -70,7 +70,7 @@ pub struct Queries {
 /// `30s`, or `1500ms` for a window that is not whole seconds (at least 1ms).
 fn range(window: Duration) -> String {
     let ms = window.as_millis().max(1);
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
