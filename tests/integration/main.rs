@@ -17,6 +17,7 @@ mod kubectl;
 mod logs;
 mod metrics;
 mod prometheus;
+mod remote_golden;
 mod scrape;
 mod seeds;
 mod status_cli;

@@ -2,6 +2,7 @@
 //! HTTP API, with the bearer token or basic-auth password read from its file or environment
 //! variable at every request (so a rotated token file just works) and never shown.
 
+pub mod golden;
 mod parse;
 
 #[cfg(test)]
