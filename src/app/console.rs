@@ -174,9 +174,46 @@ pub async fn start_metrics(
         };
         clients.push(client);
     }
+    let remotes = remotes(console, state);
     state.metrics.enabled = true;
     state.metrics.scraping = Some(Arc::new(config.clone()));
-    Some(MetricsRuntime::start(config, contexts, clients, ui, clock))
+    Some(MetricsRuntime::start_with_remote(
+        config, contexts, clients, remotes, ui, clock,
+    ))
+}
+
+/// The `[[prometheus]]` of each environment being watched, with its clusters. One that cannot
+/// be set up (its token file is missing, say) is a warning, and its clusters are scraped.
+fn remotes(console: &Console, state: &mut State) -> Vec<crate::metrics::runtime::Remote> {
+    let mut out = Vec::new();
+    for p in &console.settings.loaded.config.prometheus {
+        let Some(env) = console
+            .layout
+            .environments
+            .iter()
+            .position(|e| e.name == p.environment)
+        else {
+            continue;
+        };
+        let clusters: Vec<(usize, String)> = console
+            .layout
+            .clusters
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.env == env)
+            .map(|(id, c)| (id, c.context.clone()))
+            .collect();
+        let client = crate::metrics::scrape::http_client()
+            .and_then(|http| crate::metrics::remote::PromClient::new(p, http));
+        match client {
+            Ok(client) => out.push(crate::metrics::runtime::Remote { client, clusters }),
+            Err(e) => state.warnings.push(format!(
+                "prometheus for {}: {e}; its clusters' metrics are scraped instead",
+                p.environment
+            )),
+        }
+    }
+    out
 }
 
 /// Per cluster: its context, kubeconfig user and environment's protection, for the dispatcher.

@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 
 use super::ingest;
 use super::queries;
+use super::remote::PromClient;
 use super::scrape::{ScrapeEvent, Scraper, Target};
 use super::signals::{MetricsSnapshot, Restarts, ScrapeHealth, StoreFigures};
 use super::store::{Store, StoreConfig, TargetId};
@@ -115,6 +116,19 @@ impl MetricsRuntime {
         ui: mpsc::UnboundedSender<Msg>,
         clock: Clock,
     ) -> Self {
+        Self::start_with_remote(config, contexts, clients, Vec::new(), ui, clock)
+    }
+
+    /// As [`MetricsRuntime::start`], with environments' Prometheus servers: each is asked for
+    /// its clusters' golden signals at every snapshot, and its answer wins over the scraped one.
+    pub fn start_with_remote(
+        config: &ScrapingConfig,
+        contexts: Vec<String>,
+        clients: Vec<Option<kube::Client>>,
+        remotes: Vec<Remote>,
+        ui: mpsc::UnboundedSender<Msg>,
+        clock: Clock,
+    ) -> Self {
         let store = Arc::new(RwLock::new(Store::new(StoreConfig {
             retention_ms: config.retention.0.as_millis() as i64,
             memory_cap_bytes: usize::try_from(config.memory_cap.0).unwrap_or(usize::MAX),
@@ -179,6 +193,7 @@ impl MetricsRuntime {
             clock: Arc::clone(&clock),
             every: (config.interval.0 / 3).max(Duration::from_secs(5)),
             rate_window,
+            remotes: Arc::new(remotes),
         }));
         Self {
             store,
@@ -353,6 +368,47 @@ async fn ingest_loop(task: Ingest) {
     }
 }
 
+/// Folds an environment's Prometheus answer into the snapshot: for its clusters it replaces
+/// the scraped golden signals and pod usage (the server is the truth); a failure keeps the
+/// scraped ones and says why.
+pub fn merge_remote(
+    snapshot: &mut MetricsSnapshot,
+    clusters: &[ClusterId],
+    answer: Result<super::remote::golden::RemoteGolden, String>,
+) {
+    let outcome = match answer {
+        Ok(g) => {
+            snapshot.golden.retain(|(c, _), _| !clusters.contains(c));
+            snapshot.usage.retain(|(c, _), _| !clusters.contains(c));
+            snapshot.golden.extend(
+                g.workloads
+                    .into_iter()
+                    .filter(|((c, _), _)| clusters.contains(c)),
+            );
+            snapshot.usage.extend(
+                g.pods
+                    .into_iter()
+                    .filter(|((c, _), _)| clusters.contains(c)),
+            );
+            Ok(())
+        }
+        Err(e) => Err(e),
+    };
+    for &id in clusters {
+        if snapshot.remote.len() <= id {
+            snapshot.remote.resize(id + 1, None);
+        }
+        snapshot.remote[id] = Some(outcome.clone());
+    }
+}
+
+/// An environment's Prometheus and the clusters it holds the metrics of.
+pub struct Remote {
+    pub client: PromClient,
+    /// (cluster id, kubeconfig context).
+    pub clusters: Vec<(ClusterId, String)>,
+}
+
 struct SnapshotTask {
     store: Arc<RwLock<Store>>,
     book: Arc<Mutex<Book>>,
@@ -361,6 +417,7 @@ struct SnapshotTask {
     clock: Clock,
     every: Duration,
     rate_window: Duration,
+    remotes: Arc<Vec<Remote>>,
 }
 
 async fn snapshot_loop(task: SnapshotTask) {
@@ -405,12 +462,23 @@ async fn snapshot_loop(task: SnapshotTask) {
                     evicted_samples: stats.evicted_samples,
                     evicted_series: stats.evicted_series,
                 },
+                remote: Vec::new(),
             })
         })
         .await;
-        let Ok(Some(snapshot)) = computed else {
+        let Ok(Some(mut snapshot)) = computed else {
             continue;
         };
+        snapshot.remote = vec![None; clusters];
+        let asked = task
+            .remotes
+            .iter()
+            .map(|r| super::remote::golden::golden(&r.client, &r.clusters, now, task.rate_window));
+        let answers = futures::future::join_all(asked).await;
+        for (remote, answer) in task.remotes.iter().zip(answers) {
+            let ids: Vec<ClusterId> = remote.clusters.iter().map(|(id, _)| *id).collect();
+            merge_remote(&mut snapshot, &ids, answer.map_err(|e| e.to_string()));
+        }
         if task
             .ui
             .send(Msg::Metrics(MetricsMsg::Snapshot(Arc::new(snapshot))))

@@ -81,6 +81,10 @@ pub struct MetricsSnapshot {
     pub clusters: Vec<ScrapeHealth>,
     pub urls: ScrapeHealth,
     pub store: StoreFigures,
+    /// Indexed by cluster id: None, the environment has no `[[prometheus]]`; Ok, its golden
+    /// signals and pod usage came from that Prometheus; Err, it could not be asked (why), and
+    /// the scraped ones are shown.
+    pub remote: Vec<Option<Result<(), String>>>,
 }
 
 impl MetricsSnapshot {

@@ -198,6 +198,9 @@ fn explain(state: &State, now: Timestamp) -> Line<'static> {
     }
     if let Some(g) = state.metrics.snapshot.golden(c, key) {
         words.push_str(&golden_words(g, state.metrics.snapshot.window_secs));
+        if let Some(Some(Ok(()))) = state.metrics.snapshot.remote.get(c) {
+            words.push_str(" from Prometheus");
+        }
     }
     if let Some(since) = state.clusters[c].stale_since() {
         words.push_str(&format!(

@@ -345,6 +345,19 @@ pub fn golden_cells(
 /// A cluster's scrapes: `12/14 up`, `throttled` while its API server answers 429; and the first
 /// failing target with why, for the last-error column.
 pub fn scrape_cell(state: &State, styles: &Styles, cluster: usize) -> (TableCell<'static>, String) {
+    match state.metrics.snapshot.remote.get(cluster) {
+        Some(Some(Ok(()))) => {
+            return (
+                TableCell::from(Span::styled("prometheus", styles.ok)),
+                String::new(),
+            );
+        }
+        Some(Some(Err(e))) => {
+            let why = format!("prometheus: {e} (scraped metrics shown)");
+            return (TableCell::from(Span::styled("scraped", styles.warn)), why);
+        }
+        _ => {}
+    }
     let Some(h) = state.metrics.snapshot.clusters.get(cluster) else {
         return (
             TableCell::from(Span::styled("–", styles.muted)),

@@ -383,7 +383,7 @@ pub fn clusters(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, n
     };
     let with_metrics = state.metrics.enabled;
     if with_metrics {
-        super::metrics::insert_columns(&mut spec, 7, &["SCRAPES"], 16);
+        super::metrics::insert_columns(&mut spec, 7, &["METRICS"], 16);
     }
     table::draw(frame, area, state, styles, spec, |i| {
         let Some(Item::Cluster(c)) = screen.items.get(i) else {
