@@ -16,7 +16,7 @@ use crate::state::{Cell, Item, State};
 
 /// The text of a cell at `width` columns: the most important facts first, so a narrow column
 /// keeps the symbol and the counts.
-pub fn cell_text(cell: &Cell, signals: &[String], width: usize) -> String {
+pub fn cell_text(cell: &Cell, signals: &Signals, width: usize) -> String {
     let mut text = format!("{} {}/{}", symbol(cell.health), cell.ready, cell.desired);
     let mut extras = Vec::new();
     if cell.word != "ok" {
@@ -25,10 +25,15 @@ pub fn cell_text(cell: &Cell, signals: &[String], width: usize) -> String {
     if cell.restarts_1h > 0 {
         extras.push(format!("↻{}", cell.restarts_1h));
     }
+    // A failing workload's error ratio is worth more than its HPA bounds.
+    let urgent_at = extras.len();
     if let Some((min, max)) = cell.hpa {
         extras.push(format!("hpa {min}–{max}"));
     }
     for (i, extra) in extras.iter().enumerate() {
+        if i == urgent_at {
+            push_whole(&mut text, &signals.urgent, width);
+        }
         let room = width.saturating_sub(text.chars().count() + 1);
         if extra.chars().count() > room {
             // The state word matters most: shortened beats dropped (`✗ 1/2 crash…`).
@@ -41,22 +46,37 @@ pub fn cell_text(cell: &Cell, signals: &[String], width: usize) -> String {
         text.push(' ');
         text.push_str(extra);
     }
-    // Then the golden signals, each only if it fits whole: a cut number misleads.
-    for part in signals {
+    if urgent_at == extras.len() {
+        push_whole(&mut text, &signals.urgent, width);
+    }
+    push_whole(&mut text, &signals.rest, width);
+    fit(&text, width)
+}
+
+/// Appends each part that fits whole: a cut number misleads.
+fn push_whole(text: &mut String, parts: &[String], width: usize) {
+    for part in parts {
         if text.chars().count() + 3 + part.chars().count() <= width {
             text.push_str(" · ");
             text.push_str(part);
         }
     }
-    fit(&text, width)
 }
 
-/// A workload's golden signals as short parts, the most telling first: errors when there are
-/// any, then latency and rate. `▲` marks the environment's worst error ratio or latency.
-pub fn signal_parts(state: &State, cluster: usize, key: &ObjKey) -> Vec<String> {
+/// A fleet cell's golden signals: the error ratio of a failing workload (shown before the HPA
+/// bounds), then latency and rate.
+#[derive(Debug, Default)]
+pub struct Signals {
+    pub urgent: Vec<String>,
+    pub rest: Vec<String>,
+}
+
+/// A workload's golden signals as short parts: errors when there are any, then latency and
+/// rate. `▲` marks the environment's worst error ratio or latency.
+pub fn signal_parts(state: &State, cluster: usize, key: &ObjKey) -> Signals {
     use crate::metrics::signals::{rate_text, ratio_text, seconds_text};
     let Some(g) = state.metrics.snapshot.golden(cluster, key) else {
-        return Vec::new();
+        return Signals::default();
     };
     let (worst_err, worst_p95) = state.metrics.worst_in_env(cluster, key);
     let mark = |worst: bool| if worst { "▲" } else { "" };
@@ -69,14 +89,22 @@ pub fn signal_parts(state: &State, cluster: usize, key: &ObjKey) -> Vec<String> 
         .p95
         .map(|s| format!("{}p95 {}", mark(worst_p95), seconds_text(s)));
     let rate = g.rate.map(rate_text);
-    let failing = g.error_ratio.is_some_and(|r| r > 0.0);
-    let order = if failing {
-        [err, p95, rate]
+    if g.error_ratio.is_some_and(|r| r >= URGENT_ERRORS) {
+        Signals {
+            urgent: err.into_iter().collect(),
+            rest: [p95, rate].into_iter().flatten().collect(),
+        }
     } else {
-        [rate, p95, err]
-    };
-    order.into_iter().flatten().collect()
+        Signals {
+            urgent: Vec::new(),
+            rest: [rate, p95, err].into_iter().flatten().collect(),
+        }
+    }
 }
+
+/// An error ratio from which a cell shows it before anything else but its state: 1% is already
+/// beyond a 99% availability objective.
+const URGENT_ERRORS: f64 = 0.01;
 
 pub fn draw(
     frame: &mut Frame,

@@ -398,32 +398,4 @@ pub fn usage_cells(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sparklines_scale_between_min_and_max_and_show_gaps() {
-        let pts = [Some(0.0), Some(1.0), None, Some(2.0)];
-        assert_eq!(sparkline(&pts, 4), "▁▅ █");
-        // Scaled from zero: a steady value near its maximum is a high bar, not noise.
-        assert_eq!(sparkline(&[Some(150.0), Some(210.0)], 2), "▆█");
-        // Narrower than the points: each cell shows its bucket's newest value.
-        let many: Vec<Option<f64>> = (0..100).map(|i| Some(f64::from(i))).collect();
-        let s = sparkline(&many, 10);
-        assert_eq!(s.chars().count(), 10);
-        assert!(s.ends_with('█'));
-        let chars: Vec<char> = s.chars().collect();
-        assert!(chars.windows(2).all(|w| w[0] <= w[1]), "{s}");
-        assert_eq!(sparkline(&[Some(5.0), Some(5.0)], 2), "██");
-        assert_eq!(sparkline(&[Some(0.0), Some(0.0)], 2), "▁▁");
-        assert_eq!(sparkline(&[], 5), "");
-    }
-
-    #[test]
-    fn numbers_are_plain() {
-        assert_eq!(number(3.0), "3");
-        assert_eq!(number(0.25), "0.2500");
-        assert_eq!(number(f64::NAN), "NaN");
-        assert_eq!(number(1e-7), "1.0000e-7");
-    }
-}
+mod tests;
