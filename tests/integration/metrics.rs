@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::Value;
@@ -14,29 +14,12 @@ use watchfloor::kube::watch::Clock;
 use watchfloor::metrics::runtime::MetricsRuntime;
 use watchfloor::metrics::store::{MatchOp, Matcher, Store};
 
-use crate::prometheus::{Prometheus, scrape_targets};
+use crate::prometheus::{Prometheus, settled_targets};
 use crate::support::have;
 
 const CLUSTER: &str = "prod-eastus";
 /// The rate window both sides use: 30 one-second scrapes.
 const WINDOW_MS: i64 = 30_000;
-
-/// An instant query at `at_ms`.
-fn query_at(prom: &Prometheus, promql: &str, at_ms: i64) -> Vec<Value> {
-    let at = format!("{:.3}", at_ms as f64 / 1000.0);
-    let body: Value = crate::support::http()
-        .get(format!("{}/api/v1/query", prom.url))
-        .query(&[("query", promql), ("time", at.as_str())])
-        .timeout(Duration::from_secs(10))
-        .send()
-        .and_then(|r| r.json())
-        .unwrap_or_else(|e| panic!("{promql}: {e}\n{}", prom.log()));
-    assert_eq!(body["status"], "success", "{promql}: {body}");
-    body["data"]["result"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
 
 fn scalar(result: &[Value]) -> Option<f64> {
     let v = result.first()?["value"][1].as_str()?;
@@ -87,16 +70,7 @@ fn series_rates_and_p95_match_a_real_prometheus_scraping_the_same_pods() {
     }
     // The seeds fleet: apps with latency histograms and, as its incident plays, errors.
     let fleet = crate::seeds::seeds();
-    // The pods to scrape, once they have settled.
-    let start = Instant::now();
-    let mut targets = scrape_targets(&fleet, CLUSTER);
-    let mut last = usize::MAX;
-    while (targets.is_empty() || targets.len() != last) && start.elapsed() < Duration::from_secs(30)
-    {
-        last = targets.len();
-        std::thread::sleep(Duration::from_secs(1));
-        targets = scrape_targets(&fleet, CLUSTER);
-    }
+    let targets = settled_targets(&fleet, CLUSTER);
     let prom = Prometheus::scraping(&fleet, CLUSTER, &targets);
 
     // watchfloor's side, scraping the same pods every second.
@@ -145,21 +119,21 @@ fn series_rates_and_p95_match_a_real_prometheus_scraping_the_same_pods() {
 
     // 1. The same series for every pod (names and the page's own labels).
     for t in &targets {
-        let theirs: BTreeSet<(String, BTreeMap<String, String>)> =
-            query_at(&prom, &format!("{{pod=\"{}\"}}", t.pod), at)
-                .iter()
-                .filter_map(|s| {
-                    let m = s["metric"].as_object()?;
-                    let name = m.get("__name__")?.as_str()?.to_string();
-                    let labels = m
-                        .iter()
-                        .filter(|(k, _)| *k != "__name__")
-                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()));
-                    Some((name, scraped_labels(labels)))
-                })
-                // Prometheus's own bookkeeping series that watchfloor does not write.
-                .filter(|(name, _)| name != "scrape_series_added")
-                .collect();
+        let theirs: BTreeSet<(String, BTreeMap<String, String>)> = prom
+            .query_at(&format!("{{pod=\"{}\"}}", t.pod), at)
+            .iter()
+            .filter_map(|s| {
+                let m = s["metric"].as_object()?;
+                let name = m.get("__name__")?.as_str()?.to_string();
+                let labels = m
+                    .iter()
+                    .filter(|(k, _)| *k != "__name__")
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()));
+                Some((name, scraped_labels(labels)))
+            })
+            // Prometheus's own bookkeeping series that watchfloor does not write.
+            .filter(|(name, _)| name != "scrape_series_added")
+            .collect();
         let ours = series_now(&store, &t.pod, at);
         let missing: Vec<_> = theirs.difference(&ours).take(5).collect();
         let extra: Vec<_> = ours.difference(&theirs).take(5).collect();
@@ -189,23 +163,18 @@ fn series_rates_and_p95_match_a_real_prometheus_scraping_the_same_pods() {
             .namespace;
         let sel = format!("namespace=\"{ns}\",pod=~\"{}\"", pods.join("|"));
         let w = WINDOW_MS / 1000;
-        let rate = scalar(&query_at(
-            &prom,
+        let rate = scalar(&prom.query_at(
             &format!("sum(rate(http_requests_total{{{sel}}}[{w}s]))"),
             at,
         ));
         if rate.is_none() {
             continue; // an exporter, no HTTP traffic of its own
         }
-        let errors = scalar(&query_at(
-            &prom,
-            &format!("sum(rate(http_requests_total{{{sel},code=~\"5..\"}}[{w}s])) / sum(rate(http_requests_total{{{sel}}}[{w}s]))"),
+        let errors = scalar(&prom.query_at(&format!("sum(rate(http_requests_total{{{sel},code=~\"5..\"}}[{w}s])) / sum(rate(http_requests_total{{{sel}}}[{w}s]))"),
             at,
         ))
         .or(Some(0.0));
-        let p95 = scalar(&query_at(
-            &prom,
-            &format!(
+        let p95 = scalar(&prom.query_at(&format!(
                 "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{{{sel}}}[{w}s])))"
             ),
             at,

@@ -109,6 +109,24 @@ scrape_configs:
         body["data"]["result"].as_array().cloned()
     }
 
+    /// An instant query evaluated at `at_ms` (its result vector); panics with the log when
+    /// Prometheus does not answer or reports an error.
+    pub fn query_at(&self, promql: &str, at_ms: i64) -> Vec<Value> {
+        let at = format!("{:.3}", at_ms as f64 / 1000.0);
+        let body: Value = crate::support::http()
+            .get(format!("{}/api/v1/query", self.url))
+            .query(&[("query", promql), ("time", at.as_str())])
+            .timeout(Duration::from_secs(10))
+            .send()
+            .and_then(|r| r.json())
+            .unwrap_or_else(|e| panic!("{promql}: {e}\n{}", self.log()));
+        assert_eq!(body["status"], "success", "{promql}: {body}");
+        body["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// The targets Prometheus knows, as its API reports them.
     pub fn targets(&self) -> Vec<Value> {
         crate::support::http()
@@ -193,10 +211,9 @@ pub fn scrape_targets(fleet: &TestFleet, cluster: &str) -> Vec<Target> {
     targets
 }
 
-/// Starts Prometheus on every annotated running pod of `cluster` and waits until it has scraped
-/// each one successfully (`up == 1`) and ingested its HTTP or exporter samples.
-pub fn scrape_all_until_up(fleet: &TestFleet, cluster: &str) {
-    // Wait until the pods run, so the set Prometheus should find is settled.
+/// The annotated running pods of `cluster` once their number has stopped changing (at most 30 s),
+/// so the set Prometheus should find is settled.
+pub fn settled_targets(fleet: &TestFleet, cluster: &str) -> Vec<Target> {
     let start = Instant::now();
     let mut targets = scrape_targets(fleet, cluster);
     let mut last = usize::MAX;
@@ -207,6 +224,13 @@ pub fn scrape_all_until_up(fleet: &TestFleet, cluster: &str) {
         targets = scrape_targets(fleet, cluster);
     }
     assert!(!targets.is_empty(), "no running pods to scrape");
+    targets
+}
+
+/// Starts Prometheus on every annotated running pod of `cluster` and waits until it has scraped
+/// each one successfully (`up == 1`) and ingested its HTTP or exporter samples.
+pub fn scrape_all_until_up(fleet: &TestFleet, cluster: &str) {
+    let targets = settled_targets(fleet, cluster);
     let mut expected: Vec<&str> = targets.iter().map(|t| t.pod.as_str()).collect();
     expected.sort();
     let mut prometheus = Prometheus::scraping(fleet, cluster, &targets);

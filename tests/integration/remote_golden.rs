@@ -6,13 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Pod;
-use serde_json::Value;
 use watchfloor::config::endpoints::{Auth, PrometheusCompat, PrometheusConfig};
 use watchfloor::kube::ObjKey;
 use watchfloor::metrics::remote::PromClient;
 use watchfloor::metrics::remote::golden::golden;
 
-use crate::prometheus::{Prometheus, scrape_targets};
+use crate::prometheus::{Prometheus, settled_targets};
 use crate::support::have;
 
 const CLUSTER: &str = "prod-eastus";
@@ -21,17 +20,11 @@ const WINDOW: Duration = Duration::from_secs(30);
 
 /// One value of an instant query at `at`, None when there is no (finite) value.
 fn value_at(prom: &Prometheus, promql: &str, at: jiff::Timestamp) -> Option<f64> {
-    let time = format!("{:.3}", at.as_millisecond() as f64 / 1000.0);
-    let body: Value = crate::support::http()
-        .get(format!("{}/api/v1/query", prom.url))
-        .query(&[("query", promql), ("time", time.as_str())])
-        .timeout(Duration::from_secs(10))
-        .send()
-        .and_then(|r| r.json())
-        .unwrap_or_else(|e| panic!("{promql}: {e}\n{}", prom.log()));
-    assert_eq!(body["status"], "success", "{promql}: {body}");
-    let result = body["data"]["result"].as_array()?;
-    assert!(result.len() <= 1, "{promql}: more than one series: {body}");
+    let result = prom.query_at(promql, at.as_millisecond());
+    assert!(
+        result.len() <= 1,
+        "{promql}: more than one series: {result:?}"
+    );
     let v: f64 = result.first()?["value"][1].as_str()?.parse().ok()?;
     v.is_finite().then_some(v)
 }
@@ -93,16 +86,7 @@ fn remote_golden_signals_match_direct_promql_over_the_same_pods() {
         return;
     }
     let fleet = crate::seeds::seeds();
-    let start = Instant::now();
-    let mut targets = scrape_targets(&fleet, CLUSTER);
-    let mut last = usize::MAX;
-    while (targets.is_empty() || targets.len() != last) && start.elapsed() < Duration::from_secs(30)
-    {
-        last = targets.len();
-        std::thread::sleep(Duration::from_secs(1));
-        targets = scrape_targets(&fleet, CLUSTER);
-    }
-    assert!(!targets.is_empty(), "no running pods to scrape");
+    let targets = settled_targets(&fleet, CLUSTER);
     // Read now: pods the HPA or the incident removes later stay in Prometheus's window (and so
     // in golden()'s sums) after they are gone from the cluster.
     let pods: BTreeSet<&str> = targets.iter().map(|t| t.pod.as_str()).collect();
