@@ -3,6 +3,7 @@
 //! variable at every request (so a rotated token file just works) and never shown.
 
 pub mod golden;
+pub mod panel;
 mod parse;
 
 #[cfg(test)]
