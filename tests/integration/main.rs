@@ -18,6 +18,7 @@ mod logs;
 mod metrics;
 mod prometheus;
 mod remote_golden;
+mod remote_panel;
 mod scrape;
 mod seeds;
 mod status_cli;
