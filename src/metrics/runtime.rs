@@ -103,6 +103,7 @@ pub struct MetricsRuntime {
     contexts: Arc<Vec<String>>,
     rate_window: Duration,
     clock: Clock,
+    remotes: Arc<Vec<Remote>>,
     _tasks: JoinSet<()>,
 }
 
@@ -175,6 +176,7 @@ impl MetricsRuntime {
         drop(events_tx);
         let contexts = Arc::new(contexts);
         let rate_window = rate_window(config.interval.0);
+        let remotes = Arc::new(remotes);
         let mut tasks = JoinSet::new();
         tasks.spawn(ingest_loop(Ingest {
             store: Arc::clone(&store),
@@ -193,7 +195,7 @@ impl MetricsRuntime {
             clock: Arc::clone(&clock),
             every: (config.interval.0 / 3).max(Duration::from_secs(5)),
             rate_window,
-            remotes: Arc::new(remotes),
+            remotes: Arc::clone(&remotes),
         }));
         Self {
             store,
@@ -204,6 +206,7 @@ impl MetricsRuntime {
             contexts,
             rate_window,
             clock,
+            remotes,
             _tasks: tasks,
         }
     }
@@ -232,47 +235,98 @@ impl MetricsRuntime {
 
     /// Answers a console question on the blocking pool.
     pub fn query(&self, query: MetricsQuery) {
+        // A panel of a cluster whose environment has a Prometheus: that server's range queries,
+        // the scraped samples when it cannot answer.
+        if let MetricsQuery::Panel { cluster, .. } = &query
+            && let Some(at) = self
+                .remotes
+                .iter()
+                .position(|r| r.clusters.iter().any(|(id, _)| id == cluster))
+        {
+            let remotes = Arc::clone(&self.remotes);
+            let ui = self.ui.clone();
+            let now = (self.clock)();
+            let rate_window = self.rate_window;
+            let local = self.local(query.clone());
+            tokio::spawn(async move {
+                let MetricsQuery::Panel {
+                    cluster,
+                    kind,
+                    key,
+                    window_secs,
+                } = query
+                else {
+                    return;
+                };
+                let r = &remotes[at];
+                let answer = super::remote::panel::panel(
+                    &r.client,
+                    &r.clusters,
+                    cluster,
+                    kind,
+                    &key,
+                    window_secs,
+                    rate_window,
+                    now,
+                )
+                .await;
+                match answer {
+                    Ok(panel) => {
+                        let _ = ui.send(Msg::Metrics(MetricsMsg::Panel(panel)));
+                    }
+                    Err(_) => local(),
+                }
+            });
+            return;
+        }
+        (self.local(query))();
+    }
+
+    /// Answers a question from the local store on the blocking pool (when called).
+    fn local(&self, query: MetricsQuery) -> impl FnOnce() + Send + 'static {
         let store = Arc::clone(&self.store);
         let ui = self.ui.clone();
         let contexts = Arc::clone(&self.contexts);
         let now_ms = (self.clock)().as_millisecond();
         let rate_window_ms = self.rate_window.as_millis() as i64;
-        tokio::task::spawn_blocking(move || {
-            let Ok(store) = store.read() else {
-                return;
-            };
-            let msg = match query {
-                MetricsQuery::Panel {
-                    cluster,
-                    kind,
-                    key,
-                    window_secs,
-                } => {
-                    let Some(context) = contexts.get(cluster) else {
-                        return;
-                    };
-                    MetricsMsg::Panel(queries::panel(
-                        &store,
-                        context,
+        move || {
+            tokio::task::spawn_blocking(move || {
+                let Ok(store) = store.read() else {
+                    return;
+                };
+                let msg = match query {
+                    MetricsQuery::Panel {
                         cluster,
                         kind,
-                        &key,
+                        key,
                         window_secs,
-                        rate_window_ms,
-                        now_ms,
-                    ))
-                }
-                MetricsQuery::Names => MetricsMsg::Names(queries::names(&store)),
-                MetricsQuery::Series { name } => {
-                    MetricsMsg::Series(queries::series(&store, &name, now_ms))
-                }
-                MetricsQuery::Chart {
-                    labels,
-                    window_secs,
-                } => MetricsMsg::Chart(queries::chart(&store, &labels, window_secs, now_ms)),
-            };
-            let _ = ui.send(Msg::Metrics(msg));
-        });
+                    } => {
+                        let Some(context) = contexts.get(cluster) else {
+                            return;
+                        };
+                        MetricsMsg::Panel(queries::panel(
+                            &store,
+                            context,
+                            cluster,
+                            kind,
+                            &key,
+                            window_secs,
+                            rate_window_ms,
+                            now_ms,
+                        ))
+                    }
+                    MetricsQuery::Names => MetricsMsg::Names(queries::names(&store)),
+                    MetricsQuery::Series { name } => {
+                        MetricsMsg::Series(queries::series(&store, &name, now_ms))
+                    }
+                    MetricsQuery::Chart {
+                        labels,
+                        window_secs,
+                    } => MetricsMsg::Chart(queries::chart(&store, &labels, window_secs, now_ms)),
+                };
+                let _ = ui.send(Msg::Metrics(msg));
+            });
+        }
     }
 }
 

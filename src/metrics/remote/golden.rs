@@ -48,7 +48,7 @@ pub const WORKLOAD_FROM_POD: &str =
 
 /// cAdvisor's per-container series, without the pod-level cgroup (`container=""`) and the
 /// pause container (`POD`, still reported by older runtimes): summed they are the pod's own.
-const CONTAINERS: &str = r#"container!="",container!="POD""#;
+pub(super) const CONTAINERS: &str = r#"container!="",container!="POD""#;
 
 /// The environment's golden signals, keyed like the local side's.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -68,7 +68,7 @@ pub struct Queries {
 }
 
 /// `30s`, or `1500ms` for a window that is not whole seconds (at least 1ms).
-fn range(window: Duration) -> String {
+pub(super) fn range(window: Duration) -> String {
     let ms = window.as_millis().max(1);
     if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
@@ -186,7 +186,7 @@ fn finite(v: f64) -> Option<f64> {
 }
 
 /// A 5xx status code, as `code=~"5.."` reads it (the regex is anchored: three characters).
-fn is_5xx(code: &str) -> bool {
+pub(super) fn is_5xx(code: &str) -> bool {
     code.len() == 3 && code.starts_with('5')
 }
 

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use super::golden::CONTAINERS;
 use super::{PromClient, RangeSeries, RemoteError, RemoteErrorKind};
 use crate::kube::{ClusterId, Kind, ObjKey};
 use crate::metrics::golden::{CPU, DURATION_BUCKETS, MEMORY, REQUESTS};
@@ -26,7 +27,6 @@ use crate::state::metrics::{Panel, PanelRow, Unit};
 pub const POD_ALPHABET: &str = "[bcdfghjklmnpqrstvwxz2456789]";
 
 /// cAdvisor's per-container series (as in golden.rs): no pod cgroup, no pause container.
-const CONTAINERS: &str = r#"container!="",container!="POD""#;
 
 /// The panel's range queries; `cpu` and `memory` only for a pod.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,23 +90,13 @@ pub fn cluster_matcher(clusters: &[(ClusterId, String)], cluster: ClusterId) -> 
     })
 }
 
-/// `30s`, or `1500ms` for a window that is not whole seconds (at least 1ms), as golden.rs.
-fn promql_duration(window: Duration) -> String {
-    let ms = window.as_millis().max(1);
-    if ms.is_multiple_of(1000) {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{ms}ms")
-    }
-}
-
 /// The PromQL of the panel for the series `sel` selects, with rates over `rate_window`.
 ///
 /// Every query aggregates to one series (`code` aside), so `or` between cAdvisor's and the
 /// process metrics compares two empty label sets: at each step the left side wins where it has
 /// a value, the right side fills in where it has not.
 pub fn queries(sel: &str, kind: Kind, rate_window: Duration) -> PanelQueries {
-    let w = promql_duration(rate_window);
+    let w = super::golden::range(rate_window);
     let pod = kind == Kind::Pod;
     PanelQueries {
         requests: format!("sum by (code) (rate({REQUESTS}{{{sel}}}[{w}]))"),
@@ -186,11 +176,6 @@ fn sum(a: f64, b: f64) -> f64 {
     a + b
 }
 
-/// A 5xx status code, as `code=~"5.."` reads it.
-fn is_5xx(code: &str) -> bool {
-    code.len() == 3 && code.starts_with('5')
-}
-
 /// The request rate and 5xx ratio per point from the rate by `code`: a ratio only where there is
 /// traffic, as the local side.
 pub fn requests_rows(grid: &Grid, by_code: &RangeSeries) -> (Vec<Option<f64>>, Vec<Option<f64>>) {
@@ -201,7 +186,7 @@ pub fn requests_rows(grid: &Grid, by_code: &RangeSeries) -> (Vec<Option<f64>>, V
             .filter(|(labels, _)| {
                 labels
                     .iter()
-                    .any(|(k, v)| k == "code" && is_5xx(v.as_str()))
+                    .any(|(k, v)| k == "code" && super::golden::is_5xx(v.as_str()))
             })
             .map(|(_, s)| s),
         sum,
