@@ -26,8 +26,6 @@ use crate::state::metrics::{Panel, PanelRow, Unit};
 /// to the pattern built from these.
 pub const POD_ALPHABET: &str = "[bcdfghjklmnpqrstvwxz2456789]";
 
-/// cAdvisor's per-container series (as in golden.rs): no pod cgroup, no pause container.
-
 /// The panel's range queries; `cpu` and `memory` only for a pod.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PanelQueries {
