@@ -43,6 +43,13 @@ impl Store {
     fn enforce_cap(&mut self, now_ms: i64) {
         let cap = self.config.memory_cap_bytes;
         let mut bytes = self.heap_bytes();
+        // From three quarters of the cap, heads close after a few minutes, so by the time the
+        // cap is reached there is old history to drop; below half, they grow to full length.
+        if bytes > cap / 4 * 3 {
+            self.pressure = true;
+        } else if bytes < cap / 2 {
+            self.pressure = false;
+        }
         if bytes <= cap {
             return;
         }

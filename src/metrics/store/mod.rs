@@ -41,6 +41,11 @@ pub type TargetId = u32;
 /// Prometheus's staleness marker: a NaN with this exact bit pattern (`value.StaleNaN`).
 pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
 
+/// How long a head chunk may span while the store is near its cap: long enough for every
+/// `rate` the console computes (4 scrape intervals, at least a minute) to keep its samples when
+/// older chunks go.
+pub const PRESSURE_SPAN_MS: i64 = 5 * 60 * 1000;
+
 /// Whether `v` is the staleness marker (and not any other NaN).
 pub fn is_stale(v: f64) -> bool {
     v.to_bits() == STALE_NAN_BITS
@@ -133,6 +138,10 @@ pub struct Store {
     evicted_samples: u64,
     evicted_series: u64,
     last_eviction_ms: Option<i64>,
+    /// Near the cap: head chunks close after [`PRESSURE_SPAN_MS`], so the oldest history can be
+    /// dropped a few minutes at a time instead of whole series (which would lose every rate
+    /// until they had two samples again).
+    pressure: bool,
     /// Reused between samples so an ingest allocates only for new series.
     scratch: Vec<(Sym, Sym)>,
 }
@@ -156,6 +165,7 @@ impl Store {
             evicted_samples: 0,
             evicted_series: 0,
             last_eviction_ms: None,
+            pressure: false,
             scratch: Vec::new(),
         }
     }
@@ -199,7 +209,12 @@ impl Store {
     /// at 15 s scrapes it halves the chunks to 60 samples, and the per-chunk costs, a 16-byte
     /// first sample and a 40-byte chunk record, then add about a byte a sample.)
     fn max_chunk_span(&self) -> i64 {
-        (self.config.retention_ms / 2).max(1)
+        let span = (self.config.retention_ms / 2).max(1);
+        if self.pressure {
+            span.min(PRESSURE_SPAN_MS)
+        } else {
+            span
+        }
     }
 
     /// One scrape's samples. `ts_ms` is the scrape time, used for samples without their own

@@ -356,6 +356,57 @@ fn the_memory_cap_is_honoured_and_the_newest_data_survives() {
 }
 
 #[test]
+fn near_the_cap_history_goes_a_few_minutes_at_a_time_and_no_live_series_is_lost() {
+    let pods: Vec<String> = (0..200).map(|i| format!("pod-{i}")).collect();
+    let round = |st: &mut Store, targets: &[u32], r: i64| {
+        for (p, &t) in pods.iter().zip(targets) {
+            let labels = [("pod", p.as_str())];
+            let code = [("pod", p.as_str()), ("code", "200")];
+            st.ingest(
+                t,
+                r * 15_000,
+                [
+                    s("up", &labels, 1.0),
+                    s("req_total", &code, (r * 17) as f64),
+                    s("mem", &labels, (r % 7) as f64 * 1e6),
+                ],
+            );
+        }
+    };
+    let config = |cap| StoreConfig {
+        retention_ms: 3_600_000,
+        memory_cap_bytes: cap,
+    };
+    // The cap: what ten minutes of every series take. Heads would otherwise close only after
+    // half an hour (120 samples), leaving nothing but whole series to evict.
+    let mut unbounded = Store::new(config(usize::MAX));
+    let targets: Vec<u32> = pods.iter().map(|p| unbounded.target(p)).collect();
+    for r in 0..40 {
+        round(&mut unbounded, &targets, r);
+    }
+    let cap = unbounded.stats().bytes;
+    let mut st = Store::new(config(cap));
+    let targets: Vec<u32> = pods.iter().map(|p| st.target(p)).collect();
+    for r in 0..240 {
+        round(&mut st, &targets, r);
+        st.gc(r * 15_000);
+        assert!(st.stats().bytes <= cap, "round {r}: {:?}", st.stats());
+    }
+    let stats = st.stats();
+    assert!(stats.evicted_samples > 0, "{stats:?}");
+    assert_eq!(stats.evicted_series, 0, "{stats:?}");
+    // Every series still has the last minute, so its rate is there.
+    let now = 239 * 15_000;
+    for id in st.select(&[m("__name__", MatchOp::Re, ".+")]) {
+        assert!(
+            st.samples(id, now - 60_000, now).len() >= 4,
+            "{:?}",
+            st.labels(id)
+        );
+    }
+}
+
+#[test]
 fn a_cap_below_the_live_set_evicts_whole_series_stale_first() {
     let names: Vec<String> = (0..2000).map(|i| format!("m{i}")).collect();
     let load = |st: &mut Store| {
