@@ -96,10 +96,11 @@ fn main() -> Result<()> {
             let setup = console_setup(&cli.global.config_options());
             let timeout = std::time::Duration::from_secs(args.timeout);
             let report = runtime()?.block_on(status::collect(&setup, timeout));
-            match args.output {
-                StatusOutput::Table => print!("{}", report.table()),
-                StatusOutput::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-            }
+            let text = match args.output {
+                StatusOutput::Table => report.table(),
+                StatusOutput::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
+            };
+            emit(&text)?;
             std::process::exit(report.exit_code());
         }
         Some(Command::Scrape(args)) => {
@@ -146,7 +147,21 @@ async fn scrape_command(args: &ScrapeArgs, global: &GlobalArgs) -> Result<i32> {
         kube,
     };
     let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
-    Ok(watchfloor::app::scrape_cmd::run(cmd, &mut out, &mut err).await?)
+    match watchfloor::app::scrape_cmd::run(cmd, &mut out, &mut err).await {
+        Ok(status) => Ok(status),
+        // `watchfloor scrape … | head`: the reader has what it wanted.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Writes `text` to stdout; a reader that went away (`| head`) is not an error.
+fn emit(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 fn demo_command(args: DemoArgs, global: &GlobalArgs) -> Result<()> {
