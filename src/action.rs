@@ -74,6 +74,8 @@ actions! {
     ViewMetrics,
     /// Metrics: the window of the panel and chart (5m, 15m, 1h, 3h)
     MetricsWindow,
+    /// Metrics: chart the panel's next signal
+    MetricsSignal,
     /// Sort by the next column
     SortNext,
     /// Reverse the sort order

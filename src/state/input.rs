@@ -187,6 +187,7 @@ fn act(state: &mut State, action: Action, now: Timestamp) -> Vec<Effect> {
         Action::ViewClusters => show(state, ViewKind::Clusters, now),
         Action::ViewMetrics => return super::metrics::open_explorer(state, now),
         Action::MetricsWindow => return super::metrics::cycle_window(state),
+        Action::MetricsSignal => state.metrics.signal = state.metrics.signal.wrapping_add(1),
         Action::SortNext => {
             let n = kind.sort_columns().len().max(1);
             let screen = state.screen_mut();

@@ -136,6 +136,8 @@ pub struct MetricsState {
     pub snapshot: Arc<MetricsSnapshot>,
     /// Index into [`WINDOWS`].
     pub window: usize,
+    /// The panel row the detail charts (modulo the rows there are).
+    pub signal: usize,
     pub panel: Option<Panel>,
     pub names: Vec<(String, usize)>,
     pub series: Option<SeriesList>,

@@ -43,6 +43,7 @@ pub fn keymap() -> Keymap {
         (Action::ViewFleet, vec![k("1")]),
         (Action::ViewMetrics, vec![k("6")]),
         (Action::MetricsWindow, vec![k("M")]),
+        (Action::MetricsSignal, vec![k("C")]),
         (Action::ViewWorkloads, vec![k("2")]),
         (Action::ViewPods, vec![k("3")]),
         (Action::ViewEvents, vec![k("4")]),

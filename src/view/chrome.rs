@@ -181,6 +181,7 @@ pub fn offered(kind: ViewKind) -> &'static [Action] {
             Action::Down,
             Action::Up,
             Action::MetricsWindow,
+            Action::MetricsSignal,
             Action::Logs,
             Action::Scale,
             Action::Restart,
@@ -220,6 +221,7 @@ pub fn hint_word(a: Action) -> &'static str {
         Action::LogClusters => "clusters",
         Action::LogSave => "save",
         Action::MetricsWindow => "window",
+        Action::MetricsSignal => "signal",
         Action::ViewMetrics => "metrics",
         _ => "",
     }
@@ -282,7 +284,11 @@ fn hints(state: &State, styles: &Styles, width: usize) -> Line<'static> {
         .iter()
         .filter(|a| !(state.readonly && a.is_mutating()))
         .filter(|a| {
-            state.metrics.enabled || !matches!(a, Action::MetricsWindow | Action::ViewMetrics)
+            state.metrics.enabled
+                || !matches!(
+                    a,
+                    Action::MetricsWindow | Action::ViewMetrics | Action::MetricsSignal
+                )
         })
         .filter_map(|&a| Some((a, state.keymap.hint(a)?)))
         .collect();

@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
@@ -108,8 +108,29 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, now: 
         .block(block)
         .wrap(Wrap { trim: false })
         .scroll((state.screen().scroll, 0));
-    frame.render_widget(para, area);
+    // With room, the panel's selected signal is charted under the text.
+    let panel = state.metrics.panel.as_ref().filter(|p| {
+        state.metrics.enabled
+            && !p.rows.is_empty()
+            && p.cluster == target.cluster
+            && p.kind == target.kind
+            && p.key == target.key
+    });
+    match panel {
+        Some(panel) if area.height >= CHART_FROM_HEIGHT => {
+            let [text, chart] =
+                Layout::vertical([Constraint::Min(10), Constraint::Length(CHART_HEIGHT)])
+                    .areas(area);
+            frame.render_widget(para, text);
+            super::metrics::draw_panel_chart(frame, chart, state, panel, styles);
+        }
+        _ => frame.render_widget(para, area),
+    }
 }
+
+/// The detail charts a signal when it is at least this tall, in a chart this tall.
+const CHART_FROM_HEIGHT: u16 = 26;
+const CHART_HEIGHT: u16 = 12;
 
 fn gone(styles: &Styles, cluster: &ClusterState) -> Line<'static> {
     Line::styled(

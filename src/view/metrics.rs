@@ -126,12 +126,45 @@ fn draw_chart(
     now: Timestamp,
 ) {
     let now_ms = now.as_millisecond();
-    let window_ms = chart.window_secs as i64 * 1000;
     let points: Vec<(f64, f64)> = chart
         .points
         .iter()
-        .filter(|(_, v)| v.is_finite())
         .map(|&(t, v)| (((t - now_ms) as f64) / 1000.0, v))
+        .collect();
+    let title = format!(
+        "{} · last {}",
+        fit(
+            &series_text(&chart.name, &chart.labels),
+            usize::from(area.width / 2)
+        ),
+        window_text(chart.window_secs),
+    );
+    plot(
+        frame,
+        area,
+        &title,
+        &points,
+        chart.window_secs,
+        number,
+        styles,
+    );
+}
+
+/// A line chart of `points` (seconds before now, value) over the last `window_secs`, the value
+/// axis labelled by `label`.
+fn plot(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    points: &[(f64, f64)],
+    window_secs: u64,
+    label: impl Fn(f64) -> String,
+    styles: &Styles,
+) {
+    let points: Vec<(f64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|(_, v)| v.is_finite())
         .collect();
     let (lo, hi) = points
         .iter()
@@ -139,33 +172,23 @@ fn draw_chart(
             (lo.min(p.1), hi.max(p.1))
         });
     let (lo, hi) = if lo.is_finite() && hi.is_finite() {
-        if lo == hi {
-            (lo - 1.0, hi + 1.0)
-        } else {
-            (lo, hi)
-        }
+        // From zero, as the sparklines, unless the values go below it.
+        let lo = lo.min(0.0);
+        if lo == hi { (lo, hi + 1.0) } else { (lo, hi) }
     } else {
         (0.0, 1.0)
     };
-    let title = format!(
-        " {} · last {} · {} points ",
-        fit(
-            &series_text(&chart.name, &chart.labels),
-            usize::from(area.width / 2)
-        ),
-        window_text(chart.window_secs),
-        points.len()
-    );
+    let title = format!(" {title} · {} points ", points.len());
     let data = Dataset::default()
         .marker(Marker::Braille)
         .graph_type(GraphType::Line)
         .style(styles.accent)
         .data(&points);
     let x_labels = vec![
-        Span::raw(format!("-{}", window_text(chart.window_secs))),
+        Span::raw(format!("-{}", window_text(window_secs))),
         Span::raw("now"),
     ];
-    let y_labels = vec![Span::raw(number(lo)), Span::raw(number(hi))];
+    let y_labels = vec![Span::raw(label(lo)), Span::raw(label(hi))];
     let widget = Chart::new(vec![data])
         .block(
             Block::default()
@@ -175,7 +198,7 @@ fn draw_chart(
         )
         .x_axis(
             Axis::default()
-                .bounds([-(window_ms as f64) / 1000.0, 0.0])
+                .bounds([-(window_secs as f64), 0.0])
                 .labels(x_labels)
                 .style(styles.muted),
         )
@@ -187,6 +210,48 @@ fn draw_chart(
         )
         .style(styles.base);
     frame.render_widget(widget, area);
+}
+
+/// The detail's chart: the panel's selected signal over its window (`S` picks the next).
+pub fn draw_panel_chart(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    panel: &Panel,
+    styles: &Styles,
+) {
+    let Some(row) = panel
+        .rows
+        .get(state.metrics.signal % panel.rows.len().max(1))
+    else {
+        return;
+    };
+    let n = row.points.len().max(1) as f64;
+    let window = panel.window_secs as f64;
+    let points: Vec<(f64, f64)> = row
+        .points
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.map(|v| (-window + (i as f64 + 1.0) * window / n, v)))
+        .collect();
+    let key = |a| state.keymap.hint(a).unwrap_or_default();
+    let title = format!(
+        "{} · last {} ({} next signal, {} window)",
+        row.label,
+        window_text(panel.window_secs),
+        key(crate::action::Action::MetricsSignal),
+        key(crate::action::Action::MetricsWindow),
+    );
+    let unit = row.unit;
+    plot(
+        frame,
+        area,
+        &title,
+        &points,
+        panel.window_secs,
+        |v| unit_text(unit, v),
+        styles,
+    );
 }
 
 /// A sample value as the explorer shows it: integers whole, others with 4 significant digits.

@@ -142,7 +142,7 @@ mod screens {
             empty_reason: None,
         };
         update(&mut s, Msg::Metrics(MetricsMsg::Panel(panel)), t0());
-        let detail = render(&mut s, 100, 30, t0());
+        let detail = render(&mut s, 100, 34, t0());
         assert!(
             detail.contains("Metrics, last 5m  (M changes the window)"),
             "{detail}"
@@ -151,6 +151,17 @@ mod screens {
             detail.contains("59 rps") && detail.contains("restarts"),
             "{detail}"
         );
+        // Tall enough: the first signal is charted under the text, S charts the next.
+        assert!(
+            detail.contains("requests/s · last 5m (C next signal, M window) · 30 points"),
+            "{detail}"
+        );
+        key(&mut s, "C");
+        let detail = render(&mut s, 100, 34, t0());
+        assert!(detail.contains("restarts · last 5m"), "{detail}");
+        // Too short for a chart: the text alone.
+        let short = render(&mut s, 100, 20, t0());
+        assert!(!short.contains("next signal"), "{short}");
         key(&mut s, "6");
         update(
             &mut s,
