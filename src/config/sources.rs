@@ -84,6 +84,9 @@ pub struct ScrapeTarget {
     /// Overrides `scraping.interval` for this target.
     #[serde(default)]
     pub interval: Option<PromDuration>,
+    /// Overrides `scraping.timeout` for this target.
+    #[serde(default)]
+    pub timeout: Option<PromDuration>,
 }
 
 impl ScrapingConfig {
@@ -129,13 +132,29 @@ impl ScrapingConfig {
             } else {
                 names.insert(&target.name, i);
             }
+            let interval = target.interval.unwrap_or(self.interval);
+            if let Some(timeout) = target.timeout {
+                if timeout.0.is_zero() {
+                    c.error(
+                        keys!["scraping", "targets", i, "timeout"],
+                        "must be above 0",
+                    );
+                } else if timeout > interval {
+                    c.error(
+                        keys!["scraping", "targets", i, "timeout"],
+                        format!(
+                            "timeout {timeout} is longer than the target's interval {interval}"
+                        ),
+                    );
+                }
+            }
             if let Some(interval) = target.interval {
                 if interval.0.is_zero() {
                     c.error(
                         keys!["scraping", "targets", i, "interval"],
                         "must be above 0",
                     );
-                } else if interval < self.timeout {
+                } else if target.timeout.is_none() && interval < self.timeout {
                     c.error(
                         keys!["scraping", "targets", i, "interval"],
                         format!(

@@ -312,6 +312,7 @@ interval = "1s"
 [[scraping.targets]]
 name = "a"
 url = "http://b"
+timeout = "2m"
 
 [[environments]]
 name = "prod"
@@ -346,14 +347,15 @@ evaluation_interval = "0"
             "config.toml:10:14: scraping.memory_cap: memory_cap must be above 0",
             "config.toml:15:12: scraping.targets[0].interval: interval 1s is shorter than scraping.timeout 5s",
             "config.toml:18:8: scraping.targets[1].name: target \"a\" is already defined at line 13",
-            "config.toml:26:15: prometheus[0].environment: no environment is named \"production\" in this file (environments: prod)",
-            "config.toml:29:14: prometheus[0].basic_auth: give one way to authenticate, not bearer_token_env and basic_auth: bearer_token_file, bearer_token_env or basic_auth",
-            "config.toml:30:21: prometheus[0].prometheus_compat: 1 is not a Prometheus major version watchfloor knows; write 2 or 3",
-            "config.toml:35:14: alertmanager[0].basic_auth: basic_auth needs exactly one of password_file or password_env",
-            "config.toml:35:27: alertmanager[0].basic_auth.username: the username is empty",
-            "config.toml:39:7: alertmanager[1].url: http://a/ is already listed for environment \"prod\" at line 32",
-            "config.toml:42:10: rules.files[0]: the pattern is empty",
-            "config.toml:43:23: rules.evaluation_interval: must be above 0",
+            "config.toml:20:11: scraping.targets[1].timeout: timeout 2m is longer than the target's interval 1m",
+            "config.toml:27:15: prometheus[0].environment: no environment is named \"production\" in this file (environments: prod)",
+            "config.toml:30:14: prometheus[0].basic_auth: give one way to authenticate, not bearer_token_env and basic_auth: bearer_token_file, bearer_token_env or basic_auth",
+            "config.toml:31:21: prometheus[0].prometheus_compat: 1 is not a Prometheus major version watchfloor knows; write 2 or 3",
+            "config.toml:36:14: alertmanager[0].basic_auth: basic_auth needs exactly one of password_file or password_env",
+            "config.toml:36:27: alertmanager[0].basic_auth.username: the username is empty",
+            "config.toml:40:7: alertmanager[1].url: http://a/ is already listed for environment \"prod\" at line 33",
+            "config.toml:43:10: rules.files[0]: the pattern is empty",
+            "config.toml:44:23: rules.evaluation_interval: must be above 0",
         ]
         .join("\n")
     );

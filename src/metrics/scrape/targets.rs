@@ -115,7 +115,7 @@ pub fn url_targets(config: &ScrapingConfig) -> Vec<Target> {
                 ],
                 how: How::Url(url),
                 interval,
-                timeout: config.timeout.get().min(interval),
+                timeout: t.timeout.unwrap_or(config.timeout).get().min(interval),
             }
         })
         .collect()

@@ -141,7 +141,7 @@ fn only_pods_that_can_answer_are_targets() {
 }
 
 #[test]
-fn timeout_never_exceeds_the_interval_and_url_targets_take_their_own_interval() {
+fn timeout_never_exceeds_the_interval_and_url_targets_take_their_own_interval_and_timeout() {
     let config = ScrapingConfig {
         interval: PromDuration::from_secs(15),
         timeout: PromDuration::from_secs(10),
@@ -150,11 +150,13 @@ fn timeout_never_exceeds_the_interval_and_url_targets_take_their_own_interval() 
                 name: "node".into(),
                 url: "http://10.0.0.5:9100/metrics".parse().unwrap(),
                 interval: Some(PromDuration::from_secs(5)),
+                timeout: None,
             },
             ScrapeTarget {
                 name: "edge".into(),
                 url: "https://edge.example/metrics".parse().unwrap(),
                 interval: None,
+                timeout: Some(PromDuration::from_secs(3)),
             },
         ],
         ..Default::default()
@@ -166,7 +168,8 @@ fn timeout_never_exceeds_the_interval_and_url_targets_take_their_own_interval() 
     assert_eq!(label(&t[0], "job"), Some("node"));
     assert_eq!(label(&t[0], "instance"), Some("10.0.0.5:9100"));
     assert_eq!(t[1].interval, Duration::from_secs(15));
-    assert_eq!(t[1].timeout, Duration::from_secs(10));
+    // Its own timeout.
+    assert_eq!(t[1].timeout, Duration::from_secs(3));
     assert_eq!(label(&t[1], "instance"), Some("edge.example:443"));
 }
 
