@@ -112,7 +112,10 @@ fn reflector_syncs_survives_timeouts_and_sees_scale() {
             .expect("patch_scale");
         assert_eq!(scale.spec.unwrap().replicas, Some(4));
         wait_store(&reader, "4 web pods", |p| web_pods(p) == 4).await;
+        // Stopped while the fleet still serves: once the runtime shuts down, a watcher without
+        // back-off fails at once, in a loop that never yields, and the abort would never land.
         task.abort();
+        let _ = task.await;
     });
 }
 
@@ -158,7 +161,10 @@ fn watcher_relists_after_410_expired() {
         timeout(WAIT, init_rx.recv())
             .await
             .expect("a relist after 410 Expired");
+        // Stopped while the fleet still serves: once the runtime shuts down, a watcher without
+        // back-off fails at once, in a loop that never yields, and the abort would never land.
         task.abort();
+        let _ = task.await;
     });
 }
 
@@ -298,7 +304,10 @@ fn paging_streaming_lists_and_versioned_views() {
             .expect("streaming list completes")
             .unwrap();
         assert_eq!(reader.state().len(), all.len());
+        // Stopped while the fleet still serves: once the runtime shuts down, a watcher without
+        // back-off fails at once, in a loop that never yields, and the abort would never land.
         task.abort();
+        let _ = task.await;
 
         // One store, two API versions: events.k8s.io/v1 events and autoscaling/v1 HPAs.
         let events: Api<k8s_openapi::api::events::v1::Event> =
