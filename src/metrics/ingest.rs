@@ -72,7 +72,11 @@ pub fn append(
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let up = parsed.is_some();
+    // A page of nothing but bad lines (an HTML error page answered with 200, say) is a failed
+    // scrape, as Prometheus would count it; a page with some bad lines still counts.
+    let up = parsed
+        .as_ref()
+        .is_some_and(|p| !p.samples.is_empty() || p.errors.is_empty());
     let synthetic = [
         ("up", if up { 1.0 } else { 0.0 }),
         ("scrape_duration_seconds", duration),

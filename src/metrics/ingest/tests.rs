@@ -78,4 +78,14 @@ fn a_scrape_gets_target_labels_and_synthetic_series_and_a_failure_makes_it_stale
         None,
         "stale after a failed scrape"
     );
+    // A page of nothing but bad lines is a failed scrape.
+    let html = append(
+        &store,
+        target,
+        &labels,
+        &result(page("<html>502 Bad Gateway</html>\n"), T0 + 30_000),
+    );
+    assert!(!html.up);
+    assert_eq!(html.bad_lines, 1);
+    assert_eq!(value(&store, "up", T0 + 30_000), Some(0.0));
 }
