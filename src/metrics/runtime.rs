@@ -15,7 +15,7 @@ use super::ingest;
 use super::queries;
 use super::remote::PromClient;
 use super::scrape::{ScrapeEvent, Scraper, Target};
-use super::signals::{MetricsSnapshot, Restarts, ScrapeHealth, StoreFigures};
+use super::signals::{MetricsSnapshot, Restarts, ScrapeHealth};
 use super::store::{Store, StoreConfig, TargetId};
 use crate::config::sources::ScrapingConfig;
 use crate::kube::ClusterId;
@@ -508,14 +508,7 @@ async fn snapshot_loop(task: SnapshotTask) {
                 usage: super::golden::pods(&s, &labels, at, window_ms),
                 clusters: per,
                 urls,
-                store: StoreFigures {
-                    series: stats.series,
-                    samples: stats.samples,
-                    bytes: stats.bytes,
-                    cap_bytes: stats.cap_bytes,
-                    evicted_samples: stats.evicted_samples,
-                    evicted_series: stats.evicted_series,
-                },
+                store: stats,
                 remote: Vec::new(),
             })
         })

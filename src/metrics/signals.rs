@@ -45,17 +45,6 @@ pub struct Usage {
     pub memory: Option<f64>,
 }
 
-/// The store's size against its cap, and what it had to give up.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct StoreFigures {
-    pub series: usize,
-    pub samples: usize,
-    pub bytes: usize,
-    pub cap_bytes: usize,
-    pub evicted_samples: u64,
-    pub evicted_series: u64,
-}
-
 /// Scrape health of one cluster (or of the configured URLs).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ScrapeHealth {
@@ -80,7 +69,8 @@ pub struct MetricsSnapshot {
     /// Indexed by cluster id; the URL targets are not in it.
     pub clusters: Vec<ScrapeHealth>,
     pub urls: ScrapeHealth,
-    pub store: StoreFigures,
+    /// The store's size against its cap, and what it had to give up.
+    pub store: super::store::Stats,
     /// Indexed by cluster id: None, the environment has no `[[prometheus]]`; Ok, its golden
     /// signals and pod usage came from that Prometheus; Err, it could not be asked (why), and
     /// the scraped ones are shown.

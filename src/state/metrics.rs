@@ -202,7 +202,7 @@ pub fn update(state: &mut State, msg: MetricsMsg, now: Timestamp) -> Vec<Effect>
     match msg {
         MetricsMsg::Snapshot(snapshot) => {
             let before = state.metrics.snapshot.store.evicted_samples;
-            let figures = snapshot.store;
+            let figures = &snapshot.store;
             if before == 0 && figures.evicted_samples > 0 {
                 let text = format!(
                     "metrics memory cap ({} MiB) reached: the oldest samples are being dropped (:metrics shows how many)",

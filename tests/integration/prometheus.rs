@@ -127,6 +127,29 @@ scrape_configs:
             .unwrap_or_default()
     }
 
+    /// Waits (at most a minute) until `n` targets are up.
+    pub fn until_all_up(&mut self, n: usize) {
+        self.until("count(up == 1)", Duration::from_secs(60), |r| {
+            r.first()
+                .and_then(|s| s["value"][1].as_str())
+                .and_then(|v| v.parse::<usize>().ok())
+                == Some(n)
+        });
+    }
+
+    /// watchfloor's client for this server, as environment `environment`'s Prometheus.
+    pub fn client(&self, environment: &str) -> watchfloor::metrics::remote::PromClient {
+        use watchfloor::config::endpoints::{Auth, PrometheusCompat, PrometheusConfig};
+        let config = PrometheusConfig {
+            environment: environment.into(),
+            url: self.url.parse().expect("URL"),
+            auth: Auth::None,
+            compat: PrometheusCompat::V3,
+        };
+        let http = watchfloor::metrics::scrape::http_client().expect("HTTP client");
+        watchfloor::metrics::remote::PromClient::new(&config, http).expect("client")
+    }
+
     /// The targets Prometheus knows, as its API reports them.
     pub fn targets(&self) -> Vec<Value> {
         crate::support::http()

@@ -6,9 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Pod;
-use watchfloor::config::endpoints::{Auth, PrometheusCompat, PrometheusConfig};
 use watchfloor::kube::ObjKey;
-use watchfloor::metrics::remote::PromClient;
 use watchfloor::metrics::remote::golden::golden;
 
 use crate::prometheus::{Prometheus, settled_targets};
@@ -92,24 +90,12 @@ fn remote_golden_signals_match_direct_promql_over_the_same_pods() {
     let pods: BTreeSet<&str> = targets.iter().map(|t| t.pod.as_str()).collect();
     let by_deployment = deployments(&fleet, &pods);
     let mut prom = Prometheus::scraping(&fleet, CLUSTER, &targets);
-    prom.until("count(up == 1)", Duration::from_secs(60), |r| {
-        r.first()
-            .and_then(|s| s["value"][1].as_str())
-            .and_then(|v| v.parse::<usize>().ok())
-            == Some(targets.len())
-    });
+    prom.until_all_up(targets.len());
     // A full window of samples after every target is up.
     std::thread::sleep(WINDOW + Duration::from_secs(8));
     let at = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(2);
 
-    let config = PrometheusConfig {
-        environment: "prod".into(),
-        url: prom.url.parse().expect("URL"),
-        auth: Auth::None,
-        compat: PrometheusCompat::V3,
-    };
-    let http = watchfloor::metrics::scrape::http_client().expect("HTTP client");
-    let client = PromClient::new(&config, http).expect("client");
+    let client = prom.client("prod");
     let clusters = [(0, CLUSTER.to_string())];
     let began = Instant::now();
     let remote = fleet

@@ -4,10 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use watchfloor::config::endpoints::{Auth, PrometheusCompat, PrometheusConfig};
 use watchfloor::kube::{Kind, ObjKey};
 use watchfloor::metrics::queries::PANEL_POINTS;
-use watchfloor::metrics::remote::PromClient;
 use watchfloor::metrics::remote::golden::golden;
 use watchfloor::metrics::remote::panel::panel;
 use watchfloor::state::metrics::Panel;
@@ -50,24 +48,12 @@ fn remote_panel_newest_points_match_golden_at_the_same_instant() {
     let fleet = crate::seeds::seeds();
     let targets = settled_targets(&fleet, CLUSTER);
     let mut prom = Prometheus::scraping(&fleet, CLUSTER, &targets);
-    prom.until("count(up == 1)", Duration::from_secs(60), |r| {
-        r.first()
-            .and_then(|s| s["value"][1].as_str())
-            .and_then(|v| v.parse::<usize>().ok())
-            == Some(targets.len())
-    });
+    prom.until_all_up(targets.len());
     // A full rate window of samples after every target is up.
     std::thread::sleep(RATE_WINDOW + Duration::from_secs(10));
     let now = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(2);
 
-    let config = PrometheusConfig {
-        environment: "prod".into(),
-        url: prom.url.parse().expect("URL"),
-        auth: Auth::None,
-        compat: PrometheusCompat::V3,
-    };
-    let http = watchfloor::metrics::scrape::http_client().expect("HTTP client");
-    let client = PromClient::new(&config, http).expect("client");
+    let client = prom.client("prod");
     let clusters = [(0, CLUSTER.to_string())];
     let tables = fleet
         .runtime
