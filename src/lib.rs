@@ -4,6 +4,8 @@
 
 /// The vocabulary of the keymap.
 pub mod action;
+/// Alert rules: rule files, PromQL evaluation, the alert state machine, remote alert state.
+pub mod alerts;
 /// The controller: terminal guard, event loop, effect runner.
 pub mod app;
 /// The command-line surface (clap definitions).
