@@ -223,7 +223,7 @@ fn alert_state_from_real_prometheus_and_alertmanager() {
         .expect("AlwaysFiring");
     assert_eq!(firing.state, AlertState::Firing);
     assert_eq!(firing.source, Source::Prometheus);
-    assert_eq!(firing.silenced_by, [silence.clone()]);
+    assert_eq!(firing.silenced_by, [silence]);
     assert_eq!(firing.expr.as_deref(), Some("vector(1)"));
     assert_eq!(firing.value, Some(1.0));
     assert_eq!(firing.label("severity"), Some("page"));

@@ -7,6 +7,10 @@ use serde_json::Value;
 
 use crate::alerts::model::Labels;
 
+/// Go's zero `time.Time` (0001-01-01T00:00:00Z) in Unix seconds: what Prometheus writes for
+/// "never".
+const GO_ZERO_TIME_SECONDS: i64 = -62_135_596_800;
+
 /// A value and where it sits in the answer.
 #[derive(Clone)]
 pub(crate) struct At<'a> {
@@ -144,7 +148,7 @@ impl<'a> At<'a> {
         let t: Timestamp = text
             .parse()
             .map_err(|e| self.error(&format!("not a time: {text:?} ({e})")))?;
-        Ok((t.strftime("%Y").to_string() != "0001").then_some(t))
+        Ok((t.as_second() > GO_ZERO_TIME_SECONDS).then_some(t))
     }
 
     /// A sample value as Prometheus writes it (Go's `%e`-style text, `+Inf`, `-Inf`, `NaN`).
