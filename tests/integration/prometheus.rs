@@ -283,3 +283,48 @@ fn prometheus_scrapes_every_pod_through_the_api_proxy() {
     }
     scrape_all_until_up(&TestFleet::start(), "prod-eastus");
 }
+
+/// A Prometheus that scrapes nothing and evaluates `rules` (a rule file's text) every second,
+/// sending its alerts to the Alertmanager at `alertmanager` (`http://HOST:PORT`) and resending
+/// them every second, so an alert test need not wait Prometheus's default minute.
+pub fn evaluating_rules(rules: &str, alertmanager: &str) -> Prometheus {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules_path = dir.path().join("rules.yml");
+    std::fs::write(&rules_path, rules).expect("rules written");
+    let target = alertmanager
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    let config = format!(
+        "global: {{scrape_interval: 15s, evaluation_interval: 1s}}\n\
+         rule_files: ['{rules}']\n\
+         alerting:\n  alertmanagers:\n    - static_configs: [{{targets: ['{target}']}}]\n",
+        rules = rules_path.display(),
+    );
+    let config_path = dir.path().join("prometheus.yml");
+    std::fs::write(&config_path, config).expect("config written");
+    let port = free_port();
+    let child = Command::new("prometheus")
+        .arg(format!("--config.file={}", config_path.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--rules.alert.resend-delay=1s")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(
+            std::fs::File::create(dir.path().join("prometheus.log")).expect("log file"),
+        ))
+        .spawn()
+        .expect("prometheus starts");
+    Prometheus {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    }
+}
+
+/// A free loopback port, for other servers the tests start beside Prometheus.
+pub fn loopback_port() -> u16 {
+    free_port()
+}
