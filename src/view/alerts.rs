@@ -28,7 +28,7 @@ const WIDE: u16 = 100;
 /// From this width the source column is shown.
 const WIDEST: u16 = 130;
 
-/// `7.23%`-free on purpose: the value has no unit the console knows, so three significant
+/// An alert's value has no unit the console knows (a ratio is not shown as a percentage), so: three significant
 /// digits and an SI suffix (`0.0723`, `1.3`, `1.93G`).
 pub fn value_text(v: Option<f64>) -> String {
     let Some(v) = v else {
