@@ -72,6 +72,12 @@ actions! {
     ViewClusters,
     /// Metrics: every scraped series by name; pick one to chart it
     ViewMetrics,
+    /// Alerts: firing, pending and resolved, from every source
+    ViewAlerts,
+    /// Alerts: the rules and their evaluation errors, or back to the alerts
+    AlertRules,
+    /// Alerts: the pods of the workload the alert's labels name
+    AlertPods,
     /// Metrics: the window of the panel and chart (5m, 15m, 1h, 3h)
     MetricsWindow,
     /// Metrics: chart the panel's next signal
@@ -143,6 +149,11 @@ impl Action {
                 | Action::LogClusters
                 | Action::LogSave
         )
+    }
+
+    /// The alerts views' own actions (listed on one line of the help page).
+    pub fn is_alert_view(self) -> bool {
+        matches!(self, Action::AlertRules | Action::AlertPods)
     }
 
     pub fn is_mutating(self) -> bool {

@@ -17,7 +17,10 @@ pub enum Command {
 pub fn parse(state: &State, line: &str) -> Result<Command, String> {
     let mut words = line.split_whitespace();
     let Some(name) = words.next() else {
-        return Err("type a command: fleet, deploy, pods, events, clusters, metrics, quit".into());
+        return Err(
+            "type a command: fleet, deploy, pods, events, clusters, metrics, alerts, rules, quit"
+                .into(),
+        );
     };
     let kind = match name.to_ascii_lowercase().as_str() {
         "q" | "q!" | "quit" => return Ok(Command::Quit),
@@ -28,9 +31,11 @@ pub fn parse(state: &State, line: &str) -> Result<Command, String> {
         "events" | "event" | "ev" => ViewKind::Events,
         "clusters" | "cluster" | "ctx" | "contexts" => ViewKind::Clusters,
         "metrics" | "metric" | "m" => return Ok(Command::Metrics),
+        "alerts" | "alert" | "al" => ViewKind::Alerts,
+        "rules" | "rule" => ViewKind::AlertRules,
         other => {
             return Err(format!(
-                "unknown command {other:?}: try fleet, deploy, pods, events, clusters, metrics, quit"
+                "unknown command {other:?}: try fleet, deploy, pods, events, clusters, metrics, alerts, rules, quit"
             ));
         }
     };

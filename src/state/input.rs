@@ -147,7 +147,7 @@ fn act(state: &mut State, action: Action, now: Timestamp) -> Vec<Effect> {
         | Action::PageDown
         | Action::Top
         | Action::Bottom
-            if kind == ViewKind::Detail =>
+            if matches!(kind, ViewKind::Detail | ViewKind::AlertDetail) =>
         {
             let screen = state.screen_mut();
             screen.scroll = match action {
@@ -186,6 +186,9 @@ fn act(state: &mut State, action: Action, now: Timestamp) -> Vec<Effect> {
         Action::ViewEvents => show(state, ViewKind::Events, now),
         Action::ViewClusters => show(state, ViewKind::Clusters, now),
         Action::ViewMetrics => return super::metrics::open_explorer(state, now),
+        Action::ViewAlerts => show(state, ViewKind::Alerts, now),
+        Action::AlertRules => super::alerts::toggle_rules(state, now),
+        Action::AlertPods => super::alerts::jump(state, now),
         Action::MetricsWindow => return super::metrics::cycle_window(state),
         Action::MetricsSignal => state.metrics.signal = state.metrics.signal.wrapping_add(1),
         Action::SortNext => {
@@ -301,6 +304,7 @@ fn show(state: &mut State, kind: ViewKind, now: Timestamp) {
     }
     let mut scope = state.screen().scope.clone();
     scope.workload = None;
+    scope.alert = None;
     push(state, Screen::new(kind, scope), now);
 }
 
@@ -320,6 +324,11 @@ fn back(state: &mut State, now: Timestamp) {
 
 /// Enter: fleet cell -> the workload in that cluster -> its pods -> a pod's detail.
 fn open(state: &mut State, now: Timestamp) -> Vec<Effect> {
+    // An alert's detail has no rows: Enter goes on to the workload its labels name.
+    if state.screen().kind == ViewKind::AlertDetail {
+        super::alerts::jump(state, now);
+        return Vec::new();
+    }
     let Some(item) = state.screen().selected_item().cloned() else {
         return Vec::new();
     };
@@ -362,6 +371,7 @@ fn open(state: &mut State, now: Timestamp) -> Vec<Effect> {
         }
         (ViewKind::Pods | ViewKind::Events, _) => return detail(state, now),
         (ViewKind::Metrics, item) => return super::metrics::open(state, item, now),
+        (ViewKind::Alerts, _) => super::alerts::open_detail(state, now),
         _ => {}
     }
     Vec::new()
@@ -372,6 +382,10 @@ fn detail(state: &mut State, now: Timestamp) -> Vec<Effect> {
     let Some(item) = state.screen().selected_item().cloned() else {
         return Vec::new();
     };
+    if state.screen().kind == ViewKind::Alerts {
+        super::alerts::open_detail(state, now);
+        return Vec::new();
+    }
     let target = match (state.screen().kind, item) {
         (ViewKind::Pods, Item::Obj(cluster, key)) => DetailTarget {
             cluster,

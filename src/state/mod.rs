@@ -1,6 +1,7 @@
 //! The console's model and its transitions, pure: `update(&mut State, Msg, now) -> Vec<Effect>`.
 //! No I/O and no clock reads here; the runner does the I/O and feeds the results back as `Msg`s.
 
+pub mod alerts;
 pub mod cluster;
 pub mod command;
 pub mod dialog;
@@ -43,6 +44,8 @@ pub enum Msg {
     Tick,
     Kube(KubeMsg),
     Metrics(metrics::MetricsMsg),
+    /// Alert state from the alerts runtime (local evaluation and remote sources).
+    Alerts(alerts::AlertsMsg),
 }
 
 /// What `update` asks the runner to do.
@@ -163,6 +166,8 @@ pub struct State {
     pub log_lines: usize,
     /// The scraped metrics: the snapshot the tables show, the panel, the explorer.
     pub metrics: metrics::MetricsState,
+    /// The alerts snapshot and the firing counts derived from it.
+    pub alerts: alerts::AlertsState,
 }
 
 impl State {
@@ -201,6 +206,7 @@ impl State {
             log_session: 0,
             log_lines: logs::DEFAULT_LOG_LINES,
             metrics: metrics::MetricsState::default(),
+            alerts: alerts::AlertsState::default(),
         }
     }
 
@@ -284,6 +290,10 @@ impl State {
     /// Folds the fleet from the clusters' rows and refreshes the open table.
     pub fn fold(&mut self, now: Timestamp) {
         self.fleet = fleet::build(&self.clusters, now);
+        // Alerts name workloads and pods: a new pod may now resolve one.
+        if self.alerts.loaded {
+            alerts::recount(self);
+        }
         self.refresh(now);
         self.fold_pending = false;
         self.last_fold = Some(now);
@@ -342,6 +352,10 @@ pub fn update(state: &mut State, msg: Msg, now: Timestamp) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Metrics(msg) => metrics::update(state, msg, now),
+        Msg::Alerts(msg) => {
+            alerts::update(state, msg, now);
+            Vec::new()
+        }
     }
 }
 

@@ -19,6 +19,12 @@ pub enum ViewKind {
     Logs,
     /// The series explorer (`:metrics`).
     Metrics,
+    /// Alerts of every source (`:alerts`).
+    Alerts,
+    /// One alert (`Scope::alert`).
+    AlertDetail,
+    /// Alerting and recording rules, failing first (`:rules`).
+    AlertRules,
 }
 
 impl ViewKind {
@@ -32,6 +38,9 @@ impl ViewKind {
             ViewKind::Detail => "detail",
             ViewKind::Logs => "logs",
             ViewKind::Metrics => "metrics",
+            ViewKind::Alerts => "alerts",
+            ViewKind::AlertDetail => "alert",
+            ViewKind::AlertRules => "rules",
         }
     }
 
@@ -44,7 +53,9 @@ impl ViewKind {
             ViewKind::Events => &["SEVERITY", "LAST SEEN", "COUNT", "CLUSTER"],
             ViewKind::Clusters => &["CLUSTER"],
             ViewKind::Metrics => &["NAME"],
-            ViewKind::Detail | ViewKind::Logs => &[],
+            ViewKind::Alerts => &["STATE", "SINCE", "NAME"],
+            ViewKind::AlertRules => &["ERROR"],
+            ViewKind::Detail | ViewKind::Logs | ViewKind::AlertDetail => &[],
         }
     }
 }
@@ -59,6 +70,8 @@ pub struct Scope {
     pub workload: Option<String>,
     /// The explorer: the series of this metric name (None: the list of names).
     pub metric: Option<String>,
+    /// The alert an alert detail shows.
+    pub alert: Option<super::alerts::AlertKey>,
 }
 
 impl Scope {
@@ -81,6 +94,9 @@ pub enum Item {
     Metric(String),
     /// The explorer: a series of the listed name (an index into its list).
     Series(usize),
+    Alert(super::alerts::AlertKey),
+    /// A rule status (an index into the alerts snapshot's rules).
+    Rule(usize),
 }
 
 /// What the detail screen shows.
@@ -333,7 +349,16 @@ fn items(state: &State, screen: &Screen, now: Timestamp) -> Vec<Item> {
             });
             out.extend(items.into_iter().map(|i| (i, SortKey::None)));
         }
-        ViewKind::Detail | ViewKind::Logs => {}
+        ViewKind::Alerts => {
+            // Sorted by their own order (state, severity, since); `reverse` still applies.
+            let items = super::alerts::items(state, screen);
+            out.extend(items.into_iter().map(|i| (i, SortKey::None)));
+        }
+        ViewKind::AlertRules => {
+            let items = super::alerts::rule_items(state, screen);
+            out.extend(items.into_iter().map(|i| (i, SortKey::None)));
+        }
+        ViewKind::Detail | ViewKind::Logs | ViewKind::AlertDetail => {}
     }
     let _ = now;
     // A stable sort keeps the natural order (namespace/name, cluster) among equal keys.

@@ -18,6 +18,23 @@ use crate::state::{Cell, Item, State};
 /// keeps the symbol and the counts.
 pub fn cell_text(cell: &Cell, signals: &Signals, width: usize) -> String {
     let mut text = format!("{} {}/{}", symbol(cell.health), cell.ready, cell.desired);
+    // Firing alerts come right after the counts: an alert is what paged the reader. In words
+    // when the state word still fits beside them, else `2!`.
+    if signals.firing > 0 {
+        let word_room = if cell.word == "ok" {
+            0
+        } else {
+            cell.word.chars().count().min(5) + 1
+        };
+        let long = format!(" {} firing", signals.firing);
+        let short = format!(" {}!", signals.firing);
+        let used = text.chars().count();
+        if used + long.chars().count() + word_room <= width {
+            text.push_str(&long);
+        } else if used + short.chars().count() <= width {
+            text.push_str(&short);
+        }
+    }
     let mut extras = Vec::new();
     if cell.word != "ok" {
         extras.push(cell.word.clone());
@@ -53,6 +70,18 @@ pub fn cell_text(cell: &Cell, signals: &Signals, width: usize) -> String {
     fit(&text, width)
 }
 
+/// A column header with its firing count when it fits whole (`PROD westus 2 firing`, else
+/// `PROD westus 2!`); a cut count would mislead, so none is better.
+fn with_firing(label: String, firing: Option<u32>, width: usize) -> String {
+    let Some(n) = firing.filter(|n| *n > 0) else {
+        return label;
+    };
+    [format!("{label} {n} firing"), format!("{label} {n}!")]
+        .into_iter()
+        .find(|text| text.chars().count() <= width)
+        .unwrap_or(label)
+}
+
 /// Appends each part that fits whole: a cut number misleads.
 fn push_whole(text: &mut String, parts: &[String], width: usize) {
     for part in parts {
@@ -69,6 +98,8 @@ fn push_whole(text: &mut String, parts: &[String], width: usize) {
 pub struct Signals {
     pub urgent: Vec<String>,
     pub rest: Vec<String>,
+    /// Firing alerts (neither silenced nor inhibited) naming the workload there.
+    pub firing: u32,
 }
 
 /// A workload's golden signals as short parts: errors when there are any, then latency and
@@ -93,11 +124,13 @@ pub fn signal_parts(state: &State, cluster: usize, key: &ObjKey) -> Signals {
         Signals {
             urgent: err.into_iter().collect(),
             rest: [p95, rate].into_iter().flatten().collect(),
+            firing: 0,
         }
     } else {
         Signals {
             urgent: Vec::new(),
             rest: [rate, p95, err].into_iter().flatten().collect(),
+            firing: 0,
         }
     }
 }
@@ -136,11 +169,18 @@ pub fn draw(
     let labels: Vec<String> = columns
         .iter()
         .map(|&c| {
-            let label = state.cluster_name(c);
-            match state.clusters[c].stale_since() {
-                Some(_) => fit(&format!("{label} (stale)"), cell_width),
-                None => fit(&label, cell_width),
+            let mut label = state.cluster_name(c);
+            if state.clusters[c].stale_since().is_some() {
+                label.push_str(" (stale)");
             }
+            fit(
+                &with_firing(
+                    label,
+                    state.alerts.cluster_firing.get(c).copied(),
+                    cell_width,
+                ),
+                cell_width,
+            )
         })
         .collect();
     let mut headers = vec!["WORKLOAD"];
@@ -160,6 +200,19 @@ pub fn draw(
     if loading > 0 {
         title.push_str(&format!(" · {loading} loading"));
     }
+    // "prod has 3 firing" at a glance, per environment in view.
+    for (env, &n) in state.alerts.env_firing.iter().enumerate() {
+        let shown = columns.iter().any(|&c| state.clusters[c].env == env);
+        if n > 0
+            && shown
+            && let Some(e) = state.envs.get(env)
+        {
+            title.push_str(&format!(
+                " · {} {n} firing",
+                super::alerts::env_text(state, &e.name)
+            ));
+        }
+    }
     let spec = TableSpec {
         title,
         headers,
@@ -173,7 +226,14 @@ pub fn draw(
         for (col, &c) in columns.iter().enumerate() {
             let text_style = match state.cell(c, key) {
                 Some(cell) => (
-                    cell_text(cell, &signal_parts(state, c, key), cell_width),
+                    cell_text(
+                        cell,
+                        &Signals {
+                            firing: state.alerts.firing(c, key),
+                            ..signal_parts(state, c, key)
+                        },
+                        cell_width,
+                    ),
                     styles.health(cell.health),
                 ),
                 None => ("·".to_string(), styles.muted),
@@ -220,6 +280,16 @@ fn explain(state: &State, now: Timestamp) -> Line<'static> {
     }
     if cell.restarts_1h > 0 {
         words.push_str(&format!(", {} restarts in the last hour", cell.restarts_1h));
+    }
+    if let Some(w) = state.alerts.workloads.get(&(c, key.clone()))
+        && w.firing > 0
+    {
+        let word = if w.firing == 1 { "alert" } else { "alerts" };
+        words.push_str(&format!(
+            ", {} {word} firing ({})",
+            w.firing,
+            w.names.join(", ")
+        ));
     }
     if let Some((min, max)) = cell.hpa {
         words.push_str(&format!(", HPA {min}–{max}"));

@@ -14,8 +14,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, styles: &Styles) {
     let mut lines = Vec::new();
     // The log view's keys go on a compact line of their own below: one line each would push the
     // rest of the page off a 40-row terminal.
-    let (log_keys, general): (Vec<Action>, Vec<Action>) =
-        Action::ALL.iter().partition(|a| a.is_log_view());
+    let (log_keys, general): (Vec<Action>, Vec<Action>) = Action::ALL
+        .iter()
+        .filter(|a| !a.is_alert_view())
+        .partition(|a| a.is_log_view());
     for a in general {
         let keys: Vec<String> = state
             .keymap
@@ -44,7 +46,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, styles: &Styles) {
     lines.push(Line::from(spans));
     lines.push(Line::default());
     lines.push(Line::styled(
-        "  Commands: :fleet :deploy :pods :events :clusters [namespace] [@cluster] [env:NAME]   :q quits",
+        "  Commands: :fleet :deploy :pods :events :clusters :alerts :rules [ns] [@cluster] [env:NAME] :q",
         styles.muted,
     ));
     lines.push(Line::styled(
@@ -55,6 +57,23 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, styles: &Styles) {
         "  Symbols: ✓ ok  ▲ progressing  ! warning  ✗ critical  ? unknown  ● synced  ◐ stale  ✗ down",
         styles.muted,
     ));
+    let mut spans = vec![Span::styled("  In the alerts views: ", styles.muted)];
+    for &a in Action::ALL.iter().filter(|a| a.is_alert_view()) {
+        let Some(key) = state.keymap.hint(a) else {
+            continue;
+        };
+        spans.push(Span::styled(key, styles.key));
+        spans.push(Span::raw(format!(" {}  ", super::chrome::hint_word(a))));
+    }
+    spans.push(Span::styled(
+        format!(
+            "enter detail, then enter pods · 2 firing or 2! two alerts firing · +1 one pending · {} silenced or inhibited · {} sources disagree",
+            super::alerts::MUTED_MARK,
+            super::alerts::DISAGREE_MARK
+        ),
+        styles.muted,
+    ));
+    lines.push(Line::from(spans));
     if !state.warnings.is_empty() {
         lines.push(Line::default());
         lines.push(Line::styled("  Config warnings", styles.warn));

@@ -1,6 +1,7 @@
 //! Rendering, pure: a frame is drawn from `&State` and the styles, nothing else. Only the visible
 //! rows of a table are turned into widgets.
 
+pub mod alerts;
 mod chrome;
 mod detail;
 mod dialog;
@@ -79,9 +80,12 @@ fn body_view(
         ViewKind::Detail => detail::draw(frame, body, state, styles, now),
         ViewKind::Logs => logs::draw(frame, body, state, styles),
         ViewKind::Metrics => metrics::draw(frame, body, state, styles, now),
+        ViewKind::Alerts => alerts::draw(frame, body, status, state, styles, now),
+        ViewKind::AlertDetail => alerts::detail(frame, body, state, styles, now),
+        ViewKind::AlertRules => alerts::rules(frame, body, state, styles, now),
     }
     match state.screen().kind {
-        ViewKind::Fleet | ViewKind::Pods => {}
+        ViewKind::Fleet | ViewKind::Pods | ViewKind::Alerts => {}
         ViewKind::Workloads => frame.render_widget(fleet::workload_status(state, styles), status),
         _ => frame.render_widget(Line::default(), status),
     }

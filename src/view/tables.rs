@@ -99,6 +99,12 @@ pub fn workloads(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, 
     if with_metrics {
         super::metrics::insert_columns(&mut spec, 5, &["RPS", "5XX", "P95"], 8);
     }
+    // Once an alert source has reported: firing alerts naming the workload (pending after a +).
+    let with_alerts = state.alerts.loaded;
+    if with_alerts {
+        spec.headers.insert(5, "ALERTS");
+        spec.widths.insert(5, Constraint::Length(6));
+    }
     table::draw(frame, area, state, styles, spec, |i| {
         let Some(Item::Obj(c, key)) = screen.items.get(i) else {
             return Row::default();
@@ -128,6 +134,9 @@ pub fn workloads(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, 
             TableCell::from(key.name.clone()),
             TableCell::from(Span::styled(ready, styles.health(health))),
         ];
+        if with_alerts {
+            cells.push(alerts_cell(state, styles, *c, key));
+        }
         if with_metrics {
             cells.extend(super::metrics::golden_cells(state, styles, *c, key));
         }
@@ -142,6 +151,31 @@ pub fn workloads(frame: &mut Frame, area: Rect, state: &State, styles: &Styles, 
         ]);
         Row::new(cells)
     });
+}
+
+/// `2!` for two firing alerts, `+1` for one pending, `2!+1` for both, `–` for none.
+fn alerts_cell(
+    state: &State,
+    styles: &Styles,
+    cluster: usize,
+    key: &crate::kube::ObjKey,
+) -> TableCell<'static> {
+    let Some(w) = state.alerts.workloads.get(&(cluster, key.clone())) else {
+        return TableCell::from(Span::styled("–", styles.muted));
+    };
+    let mut text = String::new();
+    if w.firing > 0 {
+        text.push_str(&format!("{}!", w.firing));
+    }
+    if w.pending > 0 {
+        text.push_str(&format!("+{}", w.pending));
+    }
+    let style = if w.firing > 0 {
+        styles.crit
+    } else {
+        styles.warn
+    };
+    TableCell::from(Span::styled(text, style))
 }
 
 /// `L✓ R✗ S–`: liveness, readiness, startup.
