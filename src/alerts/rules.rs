@@ -1,1 +1,4 @@
-//! (issue 7, being built this session)
+//! (temporary: machine only until rulefile lands)
+pub mod machine;
+#[cfg(test)]
+mod tests;
