@@ -52,7 +52,8 @@ fn location(text: &str, pos: usize, with_col: bool) -> String {
 
 fn parse_named(name: &str, text: &str) -> Result<Vec<parse::Node>, String> {
     let full = format!("{PRELUDE}{text}");
-    let toks = lex::lex(&full).map_err(|(m, p)| format!("template: {name}:{}: {m}", location(&full, p, false)))?;
+    let toks = lex::lex(&full)
+        .map_err(|(m, p)| format!("template: {name}:{}: {m}", location(&full, p, false)))?;
     parse::Parser::new(&toks, full.len())
         .parse()
         .map_err(|(m, p)| format!("template: {name}:{}: {m}", location(&full, p, false)))

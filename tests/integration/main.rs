@@ -19,6 +19,7 @@ mod metrics;
 mod prometheus;
 mod remote_golden;
 mod remote_panel;
+mod rules_check;
 mod scrape;
 mod seeds;
 mod status_cli;

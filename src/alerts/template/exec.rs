@@ -223,7 +223,10 @@ impl<'a> State<'a> {
             return funcs::call(name, &args, self.data).map_err(|m| self.err(Some(c), m));
         }
         if c.args.len() > 1 || last.is_some() {
-            let mut e = self.err(Some(c), format!("can't give argument to non-function {}", c.first_src));
+            let mut e = self.err(
+                Some(c),
+                format!("can't give argument to non-function {}", c.first_src),
+            );
             e.at = c.first_src.clone();
             return Err(e);
         }
@@ -249,7 +252,9 @@ impl<'a> State<'a> {
             }
             Arg::Func(name) => funcs::call(name, &[], self.data).map_err(|m| self.err(Some(c), m)),
             Arg::Str(s) => Ok(Val::Str(s.clone())),
-            Arg::Number(n) => number(n).ok_or_else(|| self.err(Some(c), format!("bad number syntax: {n:?}"))),
+            Arg::Number(n) => {
+                number(n).ok_or_else(|| self.err(Some(c), format!("bad number syntax: {n:?}")))
+            }
             Arg::Bool(b) => Ok(Val::Bool(*b)),
             Arg::Nil => Ok(Val::Nil),
             Arg::Sub(p, chain) => {
@@ -269,7 +274,12 @@ impl<'a> State<'a> {
                     "ExternalLabels" => sorted(self.data.external_labels),
                     "ExternalURL" => Val::Str(self.data.external_url.to_owned()),
                     "Value" => Val::Float(self.data.value),
-                    _ => return Err(self.err(Some(c), format!("can't evaluate field {f} in type {DATA_TYPE}"))),
+                    _ => {
+                        return Err(self.err(
+                            Some(c),
+                            format!("can't evaluate field {f} in type {DATA_TYPE}"),
+                        ));
+                    }
                 },
                 // Prometheus runs templates with missingkey=zero: an absent label is "".
                 Val::Map(m) => Val::Str(
@@ -278,7 +288,12 @@ impl<'a> State<'a> {
                         .map(|(_, v)| v.clone())
                         .unwrap_or_default(),
                 ),
-                Val::Nil => return Err(self.err(Some(c), format!("nil pointer evaluating interface {{}}.{f}"))),
+                Val::Nil => {
+                    return Err(self.err(
+                        Some(c),
+                        format!("nil pointer evaluating interface {{}}.{f}"),
+                    ));
+                }
                 other => {
                     return Err(self.err(
                         Some(c),
@@ -298,7 +313,10 @@ pub fn number(text: &str) -> Option<Val> {
         Some(rest) => (true, rest),
         None => (false, clean.strip_prefix('+').unwrap_or(&clean)),
     };
-    let int = if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+    let int = if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
         i64::from_str_radix(hex, 16).ok()
     } else {
         digits.parse::<i64>().ok()

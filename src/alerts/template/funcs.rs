@@ -16,14 +16,20 @@ fn arity(name: &str, args: &[Val], want: usize) -> Result<(), String> {
     if args.len() == want {
         Ok(())
     } else {
-        Err(format!("wrong number of args for {name}: want {want} got {}", args.len()))
+        Err(format!(
+            "wrong number of args for {name}: want {want} got {}",
+            args.len()
+        ))
     }
 }
 
 fn string_arg(v: &Val) -> Result<&str, String> {
     match v {
         Val::Str(s) => Ok(s),
-        other => Err(format!("wrong type for value; expected string; got {}", other.go_type())),
+        other => Err(format!(
+            "wrong type for value; expected string; got {}",
+            other.go_type()
+        )),
     }
 }
 
@@ -33,9 +39,15 @@ fn to_float(name: &str, v: &Val) -> Result<f64, String> {
         Val::Float(x) => Ok(*x),
         Val::Int(i) => Ok(*i as f64),
         Val::Str(s) => parse_go_float(s).ok_or_else(|| {
-            format!("error calling {name}: strconv.ParseFloat: parsing {}: invalid syntax", crate::alerts::rulefile::go_quote(s))
+            format!(
+                "error calling {name}: strconv.ParseFloat: parsing {}: invalid syntax",
+                crate::alerts::rulefile::go_quote(s)
+            )
         }),
-        other => Err(format!("error calling {name}: can't convert {} to float", other.go_type())),
+        other => Err(format!(
+            "error calling {name}: can't convert {} to float",
+            other.go_type()
+        )),
     }
 }
 
@@ -43,9 +55,18 @@ fn parse_go_float(s: &str) -> Option<f64> {
     let lower = s.to_ascii_lowercase();
     let body = lower.trim_start_matches(['+', '-']);
     match body {
-        "inf" | "infinity" => Some(if s.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY }),
+        "inf" | "infinity" => Some(if s.starts_with('-') {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        }),
         "nan" => Some(f64::NAN),
-        _ if body.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | '+' | '-')) => s.parse().ok(),
+        _ if body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | '+' | '-')) =>
+        {
+            s.parse().ok()
+        }
         _ => None,
     }
 }
@@ -89,7 +110,12 @@ fn humanize1024(v: f64) -> String {
     if v.abs() <= 1.0 || !v.is_finite() {
         return g4(v);
     }
-    scaled(v, &["ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"], &[], 1024.0)
+    scaled(
+        v,
+        &["ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"],
+        &[],
+        1024.0,
+    )
 }
 
 fn humanize_duration(v: f64) -> String {
@@ -102,7 +128,11 @@ fn humanize_duration(v: f64) -> String {
     if v.abs() >= 1.0 {
         let (sign, v) = if v < 0.0 { ("-", -v) } else { ("", v) };
         // Go's float-to-int conversion on amd64 yields MinInt64 when out of range.
-        let d = if v < 9.223_372_036_854_775_807e18 { v as i64 } else { i64::MIN };
+        let d = if v < i64::MAX as f64 {
+            v as i64
+        } else {
+            i64::MIN
+        };
         let (s, m, h, days) = (d % 60, (d / 60) % 60, (d / 3600) % 24, d / 86400);
         return if days != 0 {
             format!("{sign}{days}d {h}h {m}m {s}s")
@@ -158,7 +188,11 @@ fn regex(pattern: &str) -> Result<Regex, String> {
         format!(
             "regexp: Compile({}): {}",
             crate::alerts::rulefile::go_quote(pattern),
-            e.to_string().lines().last().unwrap_or("invalid pattern").trim()
+            e.to_string()
+                .lines()
+                .last()
+                .unwrap_or("invalid pattern")
+                .trim()
         )
     })
 }
@@ -206,7 +240,7 @@ pub fn call(name: &str, args: &[Val], data: &TemplateData) -> F {
         "humanizeTimestamp" => {
             arity(name, args, 1)?;
             let v = to_float(name, &args[0])?;
-            if v.is_finite() && (v * 1e9).abs() >= 9.223_372_036_854_775_807e18 {
+            if v.is_finite() && (v * 1e9).abs() >= i64::MAX as f64 {
                 return Err(format!(
                     "error calling humanizeTimestamp: {} cannot be represented as a nanoseconds timestamp since it overflows int64",
                     super::gofmt::fmt_v(v)
@@ -216,7 +250,10 @@ pub fn call(name: &str, args: &[Val], data: &TemplateData) -> F {
         }
         "printf" => match args.split_first() {
             Some((Val::Str(f), rest)) => Ok(Val::Str(sprintf(f, rest))),
-            Some((other, _)) => Err(format!("wrong type for value; expected string; got {}", other.go_type())),
+            Some((other, _)) => Err(format!(
+                "wrong type for value; expected string; got {}",
+                other.go_type()
+            )),
             None => Err("wrong number of args for printf: want at least 1 got 0".into()),
         },
         "print" => Ok(Val::Str(print_all(args, false))),
@@ -233,7 +270,8 @@ pub fn call(name: &str, args: &[Val], data: &TemplateData) -> F {
         }
         "match" => {
             arity(name, args, 2)?;
-            let re = regex(string_arg(&args[0])?).map_err(|e| format!("error calling match: {e}"))?;
+            let re =
+                regex(string_arg(&args[0])?).map_err(|e| format!("error calling match: {e}"))?;
             Ok(Val::Bool(re.is_match(string_arg(&args[1])?)))
         }
         "reReplaceAll" => {
@@ -247,8 +285,15 @@ pub fn call(name: &str, args: &[Val], data: &TemplateData) -> F {
             let s = string_arg(&args[0])?;
             let host = match s.rsplit_once(':') {
                 Some((h, p)) if !p.contains(']') => {
-                    let h = h.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(h);
-                    if h.contains(':') && !s.starts_with('[') { s } else { h }
+                    let h = h
+                        .strip_prefix('[')
+                        .and_then(|h| h.strip_suffix(']'))
+                        .unwrap_or(h);
+                    if h.contains(':') && !s.starts_with('[') {
+                        s
+                    } else {
+                        h
+                    }
                 }
                 _ => s,
             };
@@ -263,7 +308,12 @@ pub fn call(name: &str, args: &[Val], data: &TemplateData) -> F {
         "externalURL" => Ok(Val::Str(data.external_url.to_owned())),
         "pathPrefix" => {
             let after_scheme = data.external_url.split_once("://").map_or("", |(_, r)| r);
-            Ok(Val::Str(after_scheme.find('/').map_or("", |i| &after_scheme[i..]).to_owned()))
+            Ok(Val::Str(
+                after_scheme
+                    .find('/')
+                    .map_or("", |i| &after_scheme[i..])
+                    .to_owned(),
+            ))
         }
         "and" | "or" => {
             let want_truth = name == "or";
@@ -272,7 +322,9 @@ pub fn call(name: &str, args: &[Val], data: &TemplateData) -> F {
                     return Ok(a.clone());
                 }
             }
-            args.last().cloned().ok_or_else(|| format!("wrong number of args for {name}: want at least 1 got 0"))
+            args.last()
+                .cloned()
+                .ok_or_else(|| format!("wrong number of args for {name}: want at least 1 got 0"))
         }
         "not" => {
             arity(name, args, 1)?;
@@ -281,22 +333,38 @@ pub fn call(name: &str, args: &[Val], data: &TemplateData) -> F {
         "len" => match args {
             [Val::Str(s)] => Ok(Val::Int(s.len() as i64)),
             [Val::Map(m)] => Ok(Val::Int(m.len() as i64)),
-            [other] => Err(format!("error calling len: len of type {}", other.go_type())),
+            [other] => Err(format!(
+                "error calling len: len of type {}",
+                other.go_type()
+            )),
             _ => arity(name, args, 1).map(|_| Val::Nil),
         },
         "index" => match args {
             [Val::Map(m), Val::Str(k)] => Ok(Val::Str(
-                m.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default(),
+                m.iter()
+                    .find(|(key, _)| key == k)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default(),
             )),
             [only] => Ok(only.clone()),
-            [Val::Map(_), other] => Err(format!("error calling index: value has type {}; should be string", other.go_type())),
-            [other, ..] => Err(format!("error calling index: can't index item of type {}", other.go_type())),
+            [Val::Map(_), other] => Err(format!(
+                "error calling index: value has type {}; should be string",
+                other.go_type()
+            )),
+            [other, ..] => Err(format!(
+                "error calling index: can't index item of type {}",
+                other.go_type()
+            )),
             [] => Err("wrong number of args for index: want at least 1 got 0".into()),
         },
         "eq" | "ne" => {
-            let (first, rest) = args.split_first().ok_or_else(|| format!("wrong number of args for {name}: want at least 1 got 0"))?;
+            let (first, rest) = args
+                .split_first()
+                .ok_or_else(|| format!("wrong number of args for {name}: want at least 1 got 0"))?;
             if rest.is_empty() {
-                return Err(format!("error calling {name}: missing argument for comparison"));
+                return Err(format!(
+                    "error calling {name}: missing argument for comparison"
+                ));
             }
             let mut equal = false;
             for b in rest {
@@ -317,6 +385,8 @@ pub fn call(name: &str, args: &[Val], data: &TemplateData) -> F {
                 _ => !lt,
             }))
         }
-        other => Err(format!("error calling {other}: not supported by watchfloor's template engine")),
+        other => Err(format!(
+            "error calling {other}: not supported by watchfloor's template engine"
+        )),
     }
 }

@@ -56,8 +56,8 @@ pub fn lex(text: &str) -> Result<Vec<Token>, (String, usize)> {
         if trim_next {
             chunk = chunk.trim_start_matches(|c: char| c.is_ascii() && is_space(c as u8));
         }
-        let trim_left = b.get(open + 2) == Some(&b'-')
-            && b.get(open + 3).is_some_and(|&c| is_space(c));
+        let trim_left =
+            b.get(open + 2) == Some(&b'-') && b.get(open + 3).is_some_and(|&c| is_space(c));
         if trim_left {
             chunk = chunk.trim_end_matches(|c: char| c.is_ascii() && is_space(c as u8));
         }
@@ -152,7 +152,8 @@ pub fn lex(text: &str) -> Result<Vec<Token>, (String, usize)> {
                     Tok::Declare
                 }
                 b'"' => {
-                    let (s, end) = quoted(text, j).ok_or(("unterminated quoted string".to_string(), j))?;
+                    let (s, end) =
+                        quoted(text, j).ok_or(("unterminated quoted string".to_string(), j))?;
                     j = end;
                     Tok::Str(s)
                 }
@@ -165,12 +166,18 @@ pub fn lex(text: &str) -> Result<Vec<Token>, (String, usize)> {
                     Tok::Str(s)
                 }
                 b'\'' => {
-                    let (s, end) = quoted(text, j).ok_or(("unterminated character constant".to_string(), j))?;
+                    let (s, end) = quoted(text, j)
+                        .ok_or(("unterminated character constant".to_string(), j))?;
                     j = end;
                     let mut chars = s.chars();
                     match (chars.next(), chars.next()) {
                         (Some(ch), None) => Tok::Number((ch as u32).to_string()),
-                        _ => return Err((format!("malformed character constant: {}", &text[start..j]), start)),
+                        _ => {
+                            return Err((
+                                format!("malformed character constant: {}", &text[start..j]),
+                                start,
+                            ));
+                        }
                     }
                 }
                 b'$' => {
@@ -193,8 +200,15 @@ pub fn lex(text: &str) -> Result<Vec<Token>, (String, usize)> {
                 b'0'..=b'9' | b'-' | b'+' => {
                     j = number_end(b, j);
                     let s = &text[start..j];
-                    if b.get(j).is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'.' || c == b'_') {
-                        let end = j + b[j..].iter().take_while(|c| !is_space(**c) && **c != b'}' && **c != b')' && **c != b'|').count();
+                    if b.get(j)
+                        .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'.' || c == b'_')
+                    {
+                        let end = j + b[j..]
+                            .iter()
+                            .take_while(|c| {
+                                !is_space(**c) && **c != b'}' && **c != b')' && **c != b'|'
+                            })
+                            .count();
                         return Err((format!("bad number syntax: {:?}", &text[start..end]), start));
                     }
                     if s == "-" || s == "+" {
@@ -245,12 +259,18 @@ fn number_end(b: &[u8], mut j: usize) -> usize {
     let hex = b.get(j) == Some(&b'0') && matches!(b.get(j + 1), Some(b'x' | b'X'));
     if hex {
         j += 2;
-        while b.get(j).is_some_and(|c| c.is_ascii_hexdigit() || *c == b'_') {
+        while b
+            .get(j)
+            .is_some_and(|c| c.is_ascii_hexdigit() || *c == b'_')
+        {
             j += 1;
         }
         return j;
     }
-    while b.get(j).is_some_and(|c| c.is_ascii_digit() || *c == b'_' || *c == b'.') {
+    while b
+        .get(j)
+        .is_some_and(|c| c.is_ascii_digit() || *c == b'_' || *c == b'.')
+    {
         j += 1;
     }
     if matches!(b.get(j), Some(b'e' | b'E')) {
@@ -294,7 +314,9 @@ fn quoted(text: &str, start: usize) -> Option<(String, usize)> {
                             'u' => 4,
                             _ => 8,
                         };
-                        let hex: String = (0..n).filter_map(|_| chars.next().map(|(_, h)| h)).collect();
+                        let hex: String = (0..n)
+                            .filter_map(|_| chars.next().map(|(_, h)| h))
+                            .collect();
                         let v = u32::from_str_radix(&hex, 16).ok()?;
                         out.push(char::from_u32(v)?);
                     }

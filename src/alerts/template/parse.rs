@@ -68,12 +68,51 @@ pub enum Arg {
 /// Every function name Prometheus 2.42 defines for templates, Go's built-ins included: a name not
 /// here is a parse error, as in Go.
 pub const FUNCTIONS: &[&str] = &[
-    "and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf", "println",
-    "urlquery", "eq", "ge", "gt", "le", "lt", "ne", "query", "first", "label", "value", "strvalue",
-    "args", "reReplaceAll", "safeHtml", "match", "title", "toUpper", "toLower", "graphLink",
-    "tableLink", "sortByLabel", "humanize", "humanize1024", "humanizeDuration",
-    "humanizePercentage", "humanizeTimestamp", "toTime", "pathPrefix", "externalURL",
-    "parseDuration", "stripPort", "stripDomain",
+    "and",
+    "call",
+    "html",
+    "index",
+    "slice",
+    "js",
+    "len",
+    "not",
+    "or",
+    "print",
+    "printf",
+    "println",
+    "urlquery",
+    "eq",
+    "ge",
+    "gt",
+    "le",
+    "lt",
+    "ne",
+    "query",
+    "first",
+    "label",
+    "value",
+    "strvalue",
+    "args",
+    "reReplaceAll",
+    "safeHtml",
+    "match",
+    "title",
+    "toUpper",
+    "toLower",
+    "graphLink",
+    "tableLink",
+    "sortByLabel",
+    "humanize",
+    "humanize1024",
+    "humanizeDuration",
+    "humanizePercentage",
+    "humanizeTimestamp",
+    "toTime",
+    "pathPrefix",
+    "externalURL",
+    "parseDuration",
+    "stripPort",
+    "stripDomain",
 ];
 
 pub struct Parser<'a> {
@@ -87,7 +126,7 @@ pub struct Parser<'a> {
 type PResult<T> = Result<T, (String, usize)>;
 
 /// How a list of nodes ended.
-enum End {
+enum Stop {
     Eof,
     End,
     Else(usize),
@@ -107,9 +146,9 @@ impl<'a> Parser<'a> {
     pub fn parse(mut self) -> PResult<Vec<Node>> {
         let (nodes, end) = self.list()?;
         match end {
-            End::Eof => Ok(nodes),
-            End::End => Err(("unexpected {{end}}".into(), self.pos())),
-            End::Else(p) => Err(("unexpected {{else}}".into(), p)),
+            Stop::Eof => Ok(nodes),
+            Stop::End => Err(("unexpected {{end}}".into(), self.pos())),
+            Stop::Else(p) => Err(("unexpected {{else}}".into(), p)),
         }
     }
 
@@ -129,32 +168,34 @@ impl<'a> Parser<'a> {
 
     fn expect_close(&mut self, ctx: &str) -> PResult<()> {
         match self.next() {
-            Some(Token { tok: Tok::Close, .. }) => Ok(()),
+            Some(Token {
+                tok: Tok::Close, ..
+            }) => Ok(()),
             Some(t) => Err((format!("unexpected {:?} in {ctx}", t.src), t.pos)),
             None => Err(("unclosed action".into(), self.end_pos)),
         }
     }
 
-    fn list(&mut self) -> PResult<(Vec<Node>, End)> {
+    fn list(&mut self) -> PResult<(Vec<Node>, Stop)> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(("max nesting depth exceeded".into(), self.pos()));
         }
         let mut nodes = Vec::new();
         let end = loop {
-            let Some(t) = self.next() else { break End::Eof };
+            let Some(t) = self.next() else { break Stop::Eof };
             match &t.tok {
                 Tok::Text(s) => nodes.push(Node::Text(s.clone())),
                 Tok::Open => match self.peek() {
                     Some(Tok::Keyword("end")) => {
                         self.at += 1;
                         self.expect_close("end")?;
-                        break End::End;
+                        break Stop::End;
                     }
                     Some(Tok::Keyword("else")) => {
                         let p = self.pos();
                         self.at += 1;
-                        break End::Else(p);
+                        break Stop::Else(p);
                     }
                     Some(Tok::Keyword(k)) => {
                         let k = *k;
@@ -178,7 +219,11 @@ impl<'a> Parser<'a> {
             "if" | "with" | "range" => self.block(k),
             "break" | "continue" => {
                 self.expect_close(k)?;
-                Ok(if k == "break" { Node::Break } else { Node::Continue })
+                Ok(if k == "break" {
+                    Node::Break
+                } else {
+                    Node::Continue
+                })
             }
             other => Err((
                 format!("unsupported by watchfloor: {{{{{other}}}}}"),
@@ -194,19 +239,21 @@ impl<'a> Parser<'a> {
         let cond = self.pipeline(k, k == "range")?;
         let (then, end) = self.list()?;
         let else_ = match end {
-            End::Eof => return Err(("unexpected EOF".into(), self.end_pos)),
-            End::End => Vec::new(),
-            End::Else(_) => {
-                if k != "range" && self.peek() == Some(&Tok::Keyword(if k == "if" { "if" } else { "with" })) {
+            Stop::Eof => return Err(("unexpected EOF".into(), self.end_pos)),
+            Stop::End => Vec::new(),
+            Stop::Else(_) => {
+                if k != "range"
+                    && self.peek() == Some(&Tok::Keyword(if k == "if" { "if" } else { "with" }))
+                {
                     self.at += 1;
                     vec![self.block(k)?]
                 } else {
                     self.expect_close("else")?;
                     let (else_, end) = self.list()?;
                     match end {
-                        End::End => else_,
-                        End::Eof => return Err(("unexpected EOF".into(), self.end_pos)),
-                        End::Else(p) => return Err(("unexpected {{else}}".into(), p)),
+                        Stop::End => else_,
+                        Stop::Eof => return Err(("unexpected EOF".into(), self.end_pos)),
+                        Stop::Else(p) => return Err(("unexpected {{else}}".into(), p)),
                     }
                 }
             }
@@ -240,9 +287,10 @@ impl<'a> Parser<'a> {
                 }
                 Some(Tok::Comma) if range => {
                     self.at += 1;
-                    if let (Some(Tok::Var(v2)), Some(Tok::Declare | Tok::Assign)) =
-                        (self.toks.get(self.at).map(|t| &t.tok), self.toks.get(self.at + 1).map(|t| &t.tok))
-                    {
+                    if let (Some(Tok::Var(v2)), Some(Tok::Declare | Tok::Assign)) = (
+                        self.toks.get(self.at).map(|t| &t.tok),
+                        self.toks.get(self.at + 1).map(|t| &t.tok),
+                    ) {
                         decl.push(v);
                         decl.push(v2.clone());
                         self.at += 2;
@@ -260,7 +308,11 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        let closer = if ctx == "parenthesized pipeline" { Tok::RParen } else { Tok::Close };
+        let closer = if ctx == "parenthesized pipeline" {
+            Tok::RParen
+        } else {
+            Tok::Close
+        };
         let mut cmds = Vec::new();
         loop {
             match self.peek() {
@@ -270,7 +322,12 @@ impl<'a> Parser<'a> {
                 }
                 None => {
                     return Err((
-                        if ctx == "parenthesized pipeline" { "unclosed left paren" } else { "unclosed action" }.into(),
+                        if ctx == "parenthesized pipeline" {
+                            "unclosed left paren"
+                        } else {
+                            "unclosed action"
+                        }
+                        .into(),
                         self.end_pos,
                     ));
                 }
@@ -279,8 +336,23 @@ impl<'a> Parser<'a> {
                 _ => {}
             }
             let cmd = self.command()?;
-            if !cmds.is_empty() && !matches!(cmd.args.first(), Some(Arg::Func(_)) | Some(Arg::Field(_)) | Some(Arg::Var(..)) | Some(Arg::Sub(..)) | Some(Arg::Dot)) {
-                return Err((format!("non executable command in pipeline stage {}", cmds.len() + 1), cmd.pos));
+            if !cmds.is_empty()
+                && !matches!(
+                    cmd.args.first(),
+                    Some(Arg::Func(_))
+                        | Some(Arg::Field(_))
+                        | Some(Arg::Var(..))
+                        | Some(Arg::Sub(..))
+                        | Some(Arg::Dot)
+                )
+            {
+                return Err((
+                    format!(
+                        "non executable command in pipeline stage {}",
+                        cmds.len() + 1
+                    ),
+                    cmd.pos,
+                ));
             }
             cmds.push(cmd);
             if self.peek() == Some(&Tok::Pipe) {
@@ -309,7 +381,9 @@ impl<'a> Parser<'a> {
         if args.is_empty() {
             let t = self.toks.get(self.at);
             return Err(match t {
-                Some(t) if t.tok == Tok::Pipe => (format!("unexpected {:?} in command", t.src), t.pos),
+                Some(t) if t.tok == Tok::Pipe => {
+                    (format!("unexpected {:?} in command", t.src), t.pos)
+                }
                 _ => ("missing value for command".into(), pos),
             });
         }

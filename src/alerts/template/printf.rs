@@ -45,7 +45,12 @@ pub fn sprintf(format: &str, args: &[Val]) -> String {
         let num = |chars: &mut std::iter::Peekable<std::str::Chars>| {
             let mut n: Option<usize> = None;
             while let Some(d) = chars.peek().and_then(|c| c.to_digit(10)) {
-                n = Some(n.unwrap_or(0).saturating_mul(10).saturating_add(d as usize).min(10_000));
+                n = Some(
+                    n.unwrap_or(0)
+                        .saturating_mul(10)
+                        .saturating_add(d as usize)
+                        .min(10_000),
+                );
                 chars.next();
             }
             n
@@ -110,7 +115,11 @@ fn pad(body: String, spec: &Spec, numeric: bool) -> String {
 /// Go's sign handling for numbers: `+` and space flags, and NaN/Inf never zero-padded.
 fn signed(s: String, spec: &Spec) -> (String, bool) {
     let special = s.ends_with("Inf") || s.ends_with("NaN");
-    let mut num = if s.starts_with(['-', '+']) { s } else { format!("+{s}") };
+    let mut num = if s.starts_with(['-', '+']) {
+        s
+    } else {
+        format!("+{s}")
+    };
     if spec.space && num.starts_with('+') && !spec.plus {
         num.replace_range(..1, " ");
     }
@@ -146,7 +155,9 @@ fn one(verb: char, spec: &Spec, arg: &Val) -> Option<(String, bool)> {
         ('x', Val::Int(i)) => signed(hex_int(*i, false), spec),
         ('X', Val::Int(i)) => signed(hex_int(*i, true), spec),
         ('t', Val::Bool(b)) => text(b.to_string()),
-        ('f' | 'F' | 'e' | 'E' | 'g' | 'G', Val::Float(x)) => signed(fmt_float(verb, *x, spec.prec), spec),
+        ('f' | 'F' | 'e' | 'E' | 'g' | 'G', Val::Float(x)) => {
+            signed(fmt_float(verb, *x, spec.prec), spec)
+        }
         _ => return None,
     })
 }

@@ -65,7 +65,9 @@ fn every_oracle_case_expands_as_prometheus_does() {
     for (template, value, want) in ORACLE {
         let got = run(template, value_of(value), &case_label(template, value));
         if got != *want {
-            failures.push(format!("{template} @ {value}\n   want {want:?}\n   got  {got:?}"));
+            failures.push(format!(
+                "{template} @ {value}\n   want {want:?}\n   got  {got:?}"
+            ));
         }
     }
     assert!(
@@ -97,23 +99,58 @@ fn parse_errors_are_gos() {
         ("{{ end }}", "template: __alert_A:1: unexpected {{end}}"),
         ("{{ if 1 }}", "template: __alert_A:1: unexpected EOF"),
         ("{{ else }}", "template: __alert_A:1: unexpected {{else}}"),
-        ("{{ \"abc }}", "template: __alert_A:1: unterminated quoted string"),
-        ("{{ $x := }}", "template: __alert_A:1: missing value for command"),
+        (
+            "{{ \"abc }}",
+            "template: __alert_A:1: unterminated quoted string",
+        ),
+        (
+            "{{ $x := }}",
+            "template: __alert_A:1: missing value for command",
+        ),
         ("{{ ( }}", "template: __alert_A:1: unclosed left paren"),
-        ("{{ .a | 3 }}", "template: __alert_A:1: non executable command in pipeline stage 2"),
-        ("{{ x.y }}", "template: __alert_A:1: function \"x\" not defined"),
-        ("{{ 3.x }}", "template: __alert_A:1: bad number syntax: \"3.x\""),
-        ("{{ if }}{{ end }}", "template: __alert_A:1: missing value for if"),
-        ("{{ range }}{{end}}", "template: __alert_A:1: missing value for range"),
+        (
+            "{{ .a | 3 }}",
+            "template: __alert_A:1: non executable command in pipeline stage 2",
+        ),
+        (
+            "{{ x.y }}",
+            "template: __alert_A:1: function \"x\" not defined",
+        ),
+        (
+            "{{ 3.x }}",
+            "template: __alert_A:1: bad number syntax: \"3.x\"",
+        ),
+        (
+            "{{ if }}{{ end }}",
+            "template: __alert_A:1: missing value for if",
+        ),
+        (
+            "{{ range }}{{end}}",
+            "template: __alert_A:1: missing value for range",
+        ),
         ("{{/* c }}", "template: __alert_A:1: unclosed comment"),
-        ("{{ $foo }}", "template: __alert_A:1: undefined variable \"$foo\""),
+        (
+            "{{ $foo }}",
+            "template: __alert_A:1: undefined variable \"$foo\"",
+        ),
         ("{{ .Foo ", "template: __alert_A:1: unclosed action"),
-        ("a\n{{ with $x := 1 }}{{ $x }}{{ end }}{{ $x }}", "template: __alert_A:2: undefined variable \"$x\""),
+        (
+            "a\n{{ with $x := 1 }}{{ $x }}{{ end }}{{ $x }}",
+            "template: __alert_A:2: undefined variable \"$x\"",
+        ),
     ];
     for (text, want) in cases {
         assert_eq!(check_alert("A", text), Err(want.to_string()), "{text}");
     }
-    for ok in ["{{ nil }}", "{{ 1 2 }}", "{{- 3 -}}", "{{-3}}", "{{ printf }}", "{{/* c */}}", "plain"] {
+    for ok in [
+        "{{ nil }}",
+        "{{ 1 2 }}",
+        "{{- 3 -}}",
+        "{{-3}}",
+        "{{ printf }}",
+        "{{/* c */}}",
+        "plain",
+    ] {
         assert_eq!(check_alert("A", ok), Ok(()), "{ok}");
     }
 }
