@@ -208,3 +208,5 @@ fn alerts_series_carry_state_and_active_at_in_seconds() {
     set.update(10 * M, vec![], timing(5, 0)).unwrap();
     assert!(set.series("Down", &rule_labels).is_empty());
 }
+
+mod group;
