@@ -45,6 +45,11 @@ pub struct GlobalArgs {
     /// Keymap: default, emacs, or a keymap file that changes some keys of the default.
     #[arg(long, global = true, value_name = "NAME|FILE")]
     pub keymap: Option<String>,
+    /// Evaluate alert rules with Prometheus 2's semantics (2) or Prometheus 3's (3, the
+    /// default); 2 matches Debian's promtool 2.42. In the console it overrides every
+    /// environment's `prometheus_compat`.
+    #[arg(long, global = true, value_name = "2|3", value_parser = parse_compat)]
+    pub prometheus_compat: Option<crate::config::endpoints::PrometheusCompat>,
 }
 
 impl GlobalArgs {
@@ -102,10 +107,7 @@ pub enum RulesCommand {
 
 #[derive(Debug, Args)]
 pub struct RulesTestArgs {
-    /// Evaluate with Prometheus 2's semantics (2) or Prometheus 3's (3); 2 matches Debian's
-    /// promtool 2.42.
-    #[arg(long, value_name = "2|3", default_value = "3", value_parser = parse_compat)]
-    pub prometheus_compat: crate::config::endpoints::PrometheusCompat,
+    // `--prometheus-compat` is a global flag (the console takes it too).
     /// Test files (YAML).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -290,22 +292,26 @@ mod tests {
             "b.yml",
         ])
         .unwrap();
+        assert_eq!(
+            cli.global.prometheus_compat,
+            Some(crate::config::endpoints::PrometheusCompat::V2)
+        );
         let Some(Command::Rules(RulesCommand::Test(t))) = cli.command else {
             panic!("rules test expected")
         };
-        assert_eq!(
-            t.prometheus_compat,
-            crate::config::endpoints::PrometheusCompat::V2
-        );
         assert_eq!(t.files.len(), 2);
         let cli = Cli::try_parse_from(["watchfloor", "rules", "test", "a.yml"]).unwrap();
+        assert_eq!(cli.global.prometheus_compat, None, "3 unless asked");
         assert!(matches!(
             cli.command,
-            Some(Command::Rules(RulesCommand::Test(RulesTestArgs {
-                prometheus_compat: crate::config::endpoints::PrometheusCompat::V3,
-                ..
-            })))
+            Some(Command::Rules(RulesCommand::Test(_)))
         ));
+        let cli = Cli::try_parse_from(["watchfloor", "--prometheus-compat", "2"]).unwrap();
+        assert_eq!(
+            cli.global.prometheus_compat,
+            Some(crate::config::endpoints::PrometheusCompat::V2),
+            "the console takes it too"
+        );
         assert!(Cli::try_parse_from(["watchfloor", "rules", "test"]).is_err());
         assert!(
             Cli::try_parse_from([

@@ -63,6 +63,7 @@ fn console_setup(opts: &Options<'_>) -> Console {
         layout,
         kubeconfig,
         audit_log,
+        prometheus_compat: None,
     }
 }
 
@@ -108,9 +109,13 @@ fn main() -> Result<()> {
             let status = runtime()?.block_on(scrape_command(&args, &cli.global))?;
             std::process::exit(status);
         }
-        Some(Command::Rules(command)) => std::process::exit(rules_command(command)),
+        Some(Command::Rules(command)) => std::process::exit(rules_command(
+            command,
+            cli.global.prometheus_compat.unwrap_or_default(),
+        )),
         None => {
-            let setup = console_setup(&cli.global.config_options());
+            let mut setup = console_setup(&cli.global.config_options());
+            setup.prometheus_compat = cli.global.prometheus_compat;
             need_terminal();
             runtime()?.block_on(console::run(setup))
         }
@@ -161,15 +166,12 @@ async fn scrape_command(args: &ScrapeArgs, global: &GlobalArgs) -> Result<i32> {
 /// Lines go out as they are written (stdout is line-buffered) so a terminal shows each failure
 /// under its file, as promtool's do; a reader that went away (`| head`) ends the output, not the
 /// verdict.
-fn rules_command(command: RulesCommand) -> i32 {
+fn rules_command(command: RulesCommand, compat: config::endpoints::PrometheusCompat) -> i32 {
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     match command {
-        RulesCommand::Test(args) => watchfloor::alerts::unittest::run(
-            &args.files,
-            args.prometheus_compat,
-            &mut out,
-            &mut err,
-        ),
+        RulesCommand::Test(args) => {
+            watchfloor::alerts::unittest::run(&args.files, compat, &mut out, &mut err)
+        }
         RulesCommand::Check(args) => {
             watchfloor::alerts::rulefile::check_command(&args.files, &mut out)
         }
@@ -225,6 +227,7 @@ fn demo_command(args: DemoArgs, global: &GlobalArgs) -> Result<()> {
         opts.config = Some(Path::new(&config_path));
         opts.kubeconfig = Some(Path::new(&kubeconfig));
         let mut setup = console_setup(&opts);
+        setup.prometheus_compat = global.prometheus_compat;
         // What is done to the demo's clusters is not mixed into the real audit log, whose
         // context names (dev, prod-eastus) could be mistaken for real ones.
         setup.audit_log =

@@ -12,5 +12,6 @@ pub mod promql;
 pub mod remote;
 pub mod rulefile;
 pub mod rules;
+pub mod runtime;
 pub mod template;
 pub mod unittest;

@@ -32,6 +32,9 @@ pub struct Console {
     pub kubeconfig: LoadedKubeconfig,
     /// Where changes are recorded; `None` (no home directory) disables changes.
     pub audit_log: Option<PathBuf>,
+    /// `--prometheus-compat`: overrides every environment's `prometheus_compat` for the local
+    /// rule evaluation.
+    pub prometheus_compat: Option<crate::config::endpoints::PrometheusCompat>,
 }
 
 /// Builds the initial state: environments and clusters from the layout, keymap and warnings.
@@ -356,6 +359,14 @@ pub async fn run(console: Console) -> color_eyre::Result<()> {
     let handles = connect(&console, &kube_tx, Arc::clone(&clock)).await;
     let mut runner = KubeRunner::new(&console, &handles, kube_tx.clone(), Arc::clone(&clock));
     runner.metrics = start_metrics(&console, &mut state, ui_tx.clone(), Arc::clone(&clock)).await;
+    // Stops with the console (dropped when `run` returns).
+    let _alerts = super::alerts::start_alerts(
+        &console,
+        &mut state,
+        runner.metrics.as_ref().map(|m| m.store()),
+        ui_tx.clone(),
+        Arc::clone(&clock),
+    );
     if let Err(e) = &runner.dispatcher.audit {
         state
             .warnings

@@ -67,6 +67,7 @@ impl App {
             layout,
             kubeconfig,
             audit_log: Some(fleet.dir.path().join("state/audit.log")),
+            prometheus_compat: None,
         };
         let clock: Clock = Arc::new(Timestamp::now);
         let mut state = console::initial_state(&console, clock());

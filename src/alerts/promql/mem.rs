@@ -32,6 +32,16 @@ impl MemStore {
         }
     }
 
+    /// Drops the samples before `before_ms`, and the series left without any: what rules wrote
+    /// back is kept as long as the scraped series it came from, not forever.
+    pub fn trim(&mut self, before_ms: i64) {
+        self.series.retain(|_, samples| {
+            let keep_from = samples.partition_point(|(t, _)| *t < before_ms);
+            samples.drain(..keep_from);
+            !samples.is_empty()
+        });
+    }
+
     /// How many series are held.
     pub fn len(&self) -> usize {
         self.series.len()
@@ -101,6 +111,19 @@ mod tests {
             m.select(&[Matcher::new("job", MatchOp::Equal, "a").unwrap()], 11, 19)
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn trim_drops_old_samples_and_emptied_series() {
+        let mut m = MemStore::new();
+        let a = l(&[("__name__", "a")]);
+        let b = l(&[("__name__", "b")]);
+        m.add(&a, 10, 1.0);
+        m.add(&a, 30, 2.0);
+        m.add(&b, 10, 1.0);
+        m.trim(20);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m.select(&[], 0, 100)[0].samples, vec![(30, 2.0)]);
     }
 
     #[test]
