@@ -3,6 +3,7 @@
 mod support;
 
 mod actions_kube;
+mod alerts_e2e;
 mod apps;
 mod bad_input;
 mod config_cli;

@@ -283,3 +283,54 @@ fn prometheus_scrapes_every_pod_through_the_api_proxy() {
     }
     scrape_all_until_up(&TestFleet::start(), "prod-eastus");
 }
+
+/// Starts Prometheus on a configuration `config` builds from the directory it runs in: there,
+/// `ca.pem` (the fleet's CA) and `token` (`cluster`'s admin token) are written first, and
+/// `files` (rule files, say) by name.
+pub fn prometheus_with(
+    fleet: &TestFleet,
+    cluster: &str,
+    files: &[(&str, String)],
+    config: impl FnOnce(&std::path::Path) -> String,
+) -> Prometheus {
+    let running = fleet.fleet.cluster(cluster).expect("cluster exists");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("ca.pem"), &fleet.fleet.tls.ca_pem).expect("ca written");
+    std::fs::write(dir.path().join("token"), &running.admin.token).expect("token written");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("file written");
+    }
+    let config_path = dir.path().join("prometheus.yml");
+    std::fs::write(&config_path, config(dir.path())).expect("config written");
+    let port = free_port();
+    let child = Command::new("prometheus")
+        .arg(format!("--config.file={}", config_path.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(
+            std::fs::File::create(dir.path().join("prometheus.log")).expect("log file"),
+        ))
+        .spawn()
+        .expect("prometheus starts");
+    Prometheus {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    }
+}
+
+/// Prometheus's active alerts (`/api/v1/alerts`), or None when it does not answer.
+pub fn alerts(prometheus: &Prometheus) -> Option<Vec<Value>> {
+    let body: Value = crate::support::http()
+        .get(format!("{}/api/v1/alerts", prometheus.url))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .ok()?
+        .json()
+        .ok()?;
+    body["data"]["alerts"].as_array().cloned()
+}
