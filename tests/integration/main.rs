@@ -18,6 +18,7 @@ mod kubectl;
 mod logs;
 mod metrics;
 mod prometheus;
+mod promqltest;
 mod remote_golden;
 mod remote_panel;
 mod scrape;

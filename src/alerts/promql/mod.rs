@@ -2,15 +2,30 @@
 //! [`Queryable`] with Prometheus's semantics (3.x by default, 2.x on request; see [`Compat`]).
 //!
 //! CONTRACT (session 6): the types and signatures below are what the other alert modules build
-//! on; the bodies are being written by the evaluator's owner.
+//! on. The evaluation itself lives in the submodules: [`eval`] (selectors, subqueries, name
+//! dropping), `binop`, `agg`, `funcs`/`over_time`/`date`/`labels`, `math` (Prometheus's float
+//! arithmetic), `support` ([`check_supported`]) and `store` (the console's store as a
+//! [`Queryable`]).
 
 use std::fmt;
 
 pub use crate::config::endpoints::PrometheusCompat as Compat;
 pub use crate::metrics::store::{MatchOp, Matcher};
 
+mod agg;
+mod binop;
+mod date;
+mod eval;
+mod funcs;
+mod labels;
+mod math;
 pub mod mem;
+mod over_time;
+mod store;
+mod support;
+pub use eval::matcher;
 pub use mem::MemStore;
+pub use support::check_supported;
 
 /// Label pairs sorted by name, `__name__` included when the series has a name.
 pub type Labels = Vec<(String, String)>;
@@ -75,7 +90,24 @@ impl std::error::Error for EvalError {}
 pub type Expr = promql_parser::parser::Expr;
 
 /// Parses `text` as PromQL.
+///
+/// Text nested deeper than the evaluator goes is refused before the parser sees it: the
+/// parser's tree (and dropping it) recurses, so hostile input could exhaust the stack.
 pub fn parse(text: &str) -> Result<Expr, EvalError> {
+    let mut depth: usize = 0;
+    for b in text.bytes() {
+        match b {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > eval::MAX_DEPTH {
+            return Err(EvalError::Parse(format!(
+                "expression nested deeper than {} levels",
+                eval::MAX_DEPTH
+            )));
+        }
+    }
     promql_parser::parser::parse(text).map_err(EvalError::Parse)
 }
 
@@ -97,25 +129,97 @@ impl Default for Engine {
 }
 
 impl Engine {
-    /// Evaluates `expr` at `t_ms`.
-    pub fn instant(
-        &self,
-        _q: &dyn Queryable,
-        _expr: &Expr,
-        _t_ms: i64,
-    ) -> Result<Value, EvalError> {
-        Err(EvalError::Unsupported("the evaluator (being built)".into()))
+    fn ctx<'a>(&self, q: &'a dyn Queryable, start: i64, end: i64) -> eval::Ctx<'a> {
+        eval::Ctx {
+            q,
+            compat: self.compat,
+            lookback: self.lookback_ms.max(1),
+            start,
+            end,
+        }
     }
 
-    /// Evaluates `expr` at every step from `start_ms` to `end_ms` inclusive: a matrix.
+    /// Evaluates `expr` at `t_ms`. Features the evaluator lacks give
+    /// [`EvalError::Unsupported`] (see [`check_supported`]), never a guessed answer.
+    pub fn instant(&self, q: &dyn Queryable, expr: &Expr, t_ms: i64) -> Result<Value, EvalError> {
+        check_supported(expr)?;
+        let ctx = self.ctx(q, t_ms, t_ms);
+        Ok(match ctx.eval(expr, t_ms, 0)? {
+            eval::V::Scalar(v) => Value::Scalar { t: t_ms, v },
+            eval::V::Str(s) => Value::String { t: t_ms, s },
+            eval::V::Vector(elems) => Value::Vector(
+                eval::cleanup_vector(elems)?
+                    .into_iter()
+                    .map(|(labels, v)| Sample { labels, t: t_ms, v })
+                    .collect(),
+            ),
+            eval::V::Matrix(series) => Value::Matrix(
+                eval::cleanup_matrix(series)?
+                    .into_iter()
+                    .map(|s| SeriesData {
+                        labels: s.labels,
+                        samples: s.samples,
+                    })
+                    .collect(),
+            ),
+        })
+    }
+
+    /// Evaluates `expr` at every step from `start_ms` to `end_ms` inclusive: a matrix, series
+    /// sorted by labels (a scalar expression gives one series without labels).
     pub fn range(
         &self,
-        _q: &dyn Queryable,
-        _expr: &Expr,
-        _start_ms: i64,
-        _end_ms: i64,
-        _step_ms: i64,
+        q: &dyn Queryable,
+        expr: &Expr,
+        start_ms: i64,
+        end_ms: i64,
+        step_ms: i64,
     ) -> Result<Value, EvalError> {
-        Err(EvalError::Unsupported("the evaluator (being built)".into()))
+        check_supported(expr)?;
+        if step_ms <= 0 {
+            return Err(EvalError::Runtime(
+                "zero or negative query resolution step widths are not accepted. Try a positive integer".into(),
+            ));
+        }
+        if end_ms < start_ms {
+            return Err(EvalError::Runtime(
+                "end timestamp must not be before start time".into(),
+            ));
+        }
+        if (end_ms - start_ms) / step_ms > 11_000 {
+            return Err(EvalError::Runtime(
+                "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)".into(),
+            ));
+        }
+        let ctx = self.ctx(q, start_ms, end_ms);
+        let mut series: std::collections::BTreeMap<Labels, Vec<(i64, f64)>> =
+            std::collections::BTreeMap::new();
+        let mut t = start_ms;
+        while t <= end_ms {
+            match ctx.eval(expr, t, 0)? {
+                eval::V::Scalar(v) => series.entry(Vec::new()).or_default().push((t, v)),
+                eval::V::Vector(elems) => {
+                    for (labels, v) in eval::cleanup_vector(elems)? {
+                        series.entry(labels).or_default().push((t, v));
+                    }
+                }
+                other => {
+                    return Err(EvalError::Runtime(format!(
+                        "invalid expression type \"{}\" for range query, must be Scalar or instant Vector",
+                        other.type_name()
+                    )));
+                }
+            }
+            t += step_ms;
+        }
+        Ok(Value::Matrix(
+            series
+                .into_iter()
+                .map(|(labels, samples)| SeriesData { labels, samples })
+                .collect(),
+        ))
     }
 }
+
+#[cfg(test)]
+mod tests;

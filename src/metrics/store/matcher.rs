@@ -40,6 +40,24 @@ impl Matcher {
         })
     }
 
+    /// A matcher whose regex `.` also matches a newline, as Prometheus 3.x compiles matchers
+    /// (`^(?s:value)$`); [`Matcher::new`] is the 2.x flavour, where `.` stops at a newline.
+    pub fn new_dot_all(name: &str, op: MatchOp, value: &str) -> Result<Matcher, String> {
+        let re = match op {
+            MatchOp::Re | MatchOp::NotRe => Some(
+                Regex::new(&format!("^(?s:{value})$"))
+                    .map_err(|e| format!("bad regex for label {name}: {e}"))?,
+            ),
+            MatchOp::Equal | MatchOp::NotEqual => None,
+        };
+        Ok(Matcher {
+            name: name.to_owned(),
+            op,
+            value: value.to_owned(),
+            re,
+        })
+    }
+
     /// Whether a label value (`""` for a missing label) satisfies the matcher.
     pub fn matches(&self, v: &str) -> bool {
         match (self.op, &self.re) {

@@ -1,0 +1,260 @@
+//! Binary operators: arithmetic, comparison (filtering or `bool`), the set operators, and vector
+//! matching (`on`/`ignoring`, `group_left`/`group_right`) with Prometheus's error texts.
+
+use std::collections::{HashMap, HashSet};
+
+use promql_parser::label::Labels as NameList;
+use promql_parser::parser::token::{
+    T_ADD, T_ATAN2, T_DIV, T_EQLC, T_GTE, T_GTR, T_LAND, T_LOR, T_LSS, T_LTE, T_LUNLESS, T_MOD,
+    T_MUL, T_NEQ, T_POW, T_SUB, TokenId,
+};
+use promql_parser::parser::{BinModifier, BinaryExpr, LabelModifier, VectorMatchCardinality};
+
+use super::eval::{Ctx, Elem, V, fmt_labels, set_label};
+use super::{EvalError, Labels};
+
+fn op_name(id: TokenId) -> String {
+    promql_parser::parser::token::TokenType::new(id).to_string()
+}
+
+fn is_comparison(id: TokenId) -> bool {
+    matches!(id, T_EQLC | T_NEQ | T_GTR | T_LSS | T_GTE | T_LTE)
+}
+
+/// Prometheus's `vectorElemBinop`: the value and whether a comparison holds (always true for
+/// arithmetic). Comparisons return the left value.
+fn apply(id: TokenId, l: f64, r: f64) -> Result<(f64, bool), EvalError> {
+    Ok(match id {
+        T_ADD => (l + r, true),
+        T_SUB => (l - r, true),
+        T_MUL => (l * r, true),
+        T_DIV => (l / r, true),
+        T_POW => (l.powf(r), true),
+        T_MOD => (l % r, true),
+        T_EQLC => (l, l == r),
+        T_NEQ => (l, l != r),
+        T_GTR => (l, l > r),
+        T_LSS => (l, l < r),
+        T_GTE => (l, l >= r),
+        T_LTE => (l, l <= r),
+        T_ATAN2 => (l.atan2(r), true),
+        _ => {
+            return Err(EvalError::Unsupported(format!(
+                "binary operator {}",
+                op_name(id)
+            )));
+        }
+    })
+}
+
+pub(super) fn eval(ctx: &Ctx, b: &BinaryExpr, t: i64, depth: usize) -> Result<V, EvalError> {
+    let id = b.op.id();
+    let lhs = ctx.eval(&b.lhs, t, depth)?;
+    let rhs = ctx.eval(&b.rhs, t, depth)?;
+    let return_bool = b.modifier.as_ref().is_some_and(|m| m.return_bool);
+    let drop = !is_comparison(id) || return_bool;
+    match (lhs, rhs) {
+        (V::Scalar(l), V::Scalar(r)) => {
+            let (v, keep) = apply(id, l, r)?;
+            Ok(V::Scalar(if is_comparison(id) {
+                f64::from(u8::from(keep))
+            } else {
+                v
+            }))
+        }
+        (V::Vector(l), V::Scalar(r)) => scalar_op(id, l, r, false, return_bool, drop),
+        (V::Scalar(l), V::Vector(r)) => scalar_op(id, r, l, true, return_bool, drop),
+        (V::Vector(l), V::Vector(r)) => {
+            let modifier = b.modifier.as_ref();
+            match id {
+                T_LAND => Ok(V::Vector(set_and(l, r, modifier, false))),
+                T_LUNLESS => Ok(V::Vector(set_and(l, r, modifier, true))),
+                T_LOR => Ok(V::Vector(set_or(l, r, modifier))),
+                _ => vector_op(id, l, r, modifier, return_bool, drop),
+            }
+        }
+        (l, r) => Err(EvalError::Runtime(format!(
+            "binary expression must contain only scalar and instant vector types, got {} and {}",
+            l.type_name(),
+            r.type_name()
+        ))),
+    }
+}
+
+fn scalar_op(
+    id: TokenId,
+    vector: Vec<Elem>,
+    scalar: f64,
+    scalar_left: bool,
+    return_bool: bool,
+    drop: bool,
+) -> Result<V, EvalError> {
+    let mut out = Vec::with_capacity(vector.len());
+    for e in vector {
+        let (l, r) = if scalar_left {
+            (scalar, e.v)
+        } else {
+            (e.v, scalar)
+        };
+        let (mut v, mut keep) = apply(id, l, r)?;
+        if is_comparison(id) && scalar_left {
+            v = r;
+        }
+        if return_bool {
+            v = f64::from(u8::from(keep));
+            keep = true;
+        }
+        if keep {
+            out.push(Elem {
+                labels: e.labels,
+                v,
+                drop_name: e.drop_name || drop,
+            });
+        }
+    }
+    Ok(V::Vector(out))
+}
+
+/// The matching key of a series: the `on` labels, or all but the `ignoring` ones and the name.
+fn signature(labels: &Labels, matching: Option<&LabelModifier>) -> Labels {
+    match matching {
+        Some(LabelModifier::Include(on)) => labels
+            .iter()
+            .filter(|(k, _)| on.labels.iter().any(|n| n == k))
+            .cloned()
+            .collect(),
+        Some(LabelModifier::Exclude(ign)) => labels
+            .iter()
+            .filter(|(k, _)| k != "__name__" && !ign.labels.iter().any(|n| n == k))
+            .cloned()
+            .collect(),
+        None => labels
+            .iter()
+            .filter(|(k, _)| k != "__name__")
+            .cloned()
+            .collect(),
+    }
+}
+
+fn set_and(l: Vec<Elem>, r: Vec<Elem>, m: Option<&BinModifier>, unless: bool) -> Vec<Elem> {
+    let matching = m.and_then(|m| m.matching.as_ref());
+    let right: HashSet<Labels> = r.iter().map(|e| signature(&e.labels, matching)).collect();
+    l.into_iter()
+        .filter(|e| right.contains(&signature(&e.labels, matching)) != unless)
+        .collect()
+}
+
+fn set_or(l: Vec<Elem>, r: Vec<Elem>, m: Option<&BinModifier>) -> Vec<Elem> {
+    let matching = m.and_then(|m| m.matching.as_ref());
+    let left: HashSet<Labels> = l.iter().map(|e| signature(&e.labels, matching)).collect();
+    let mut out = l;
+    out.extend(
+        r.into_iter()
+            .filter(|e| !left.contains(&signature(&e.labels, matching))),
+    );
+    out
+}
+
+fn vector_op(
+    id: TokenId,
+    lhs: Vec<Elem>,
+    rhs: Vec<Elem>,
+    m: Option<&BinModifier>,
+    return_bool: bool,
+    drop: bool,
+) -> Result<V, EvalError> {
+    if lhs.is_empty() || rhs.is_empty() {
+        return Ok(V::Vector(Vec::new()));
+    }
+    let matching = m.and_then(|m| m.matching.as_ref());
+    let card = m.map_or(&VectorMatchCardinality::OneToOne, |m| &m.card);
+    if !m.is_none_or(|m| m.fill_values.lhs.is_none() && m.fill_values.rhs.is_none()) {
+        return Err(EvalError::Unsupported("fill modifiers".into()));
+    }
+    let swapped = matches!(card, VectorMatchCardinality::OneToMany(_));
+    let (many, one) = if swapped { (rhs, lhs) } else { (lhs, rhs) };
+    let mut one_by_sig: HashMap<Labels, Elem> = HashMap::new();
+    for e in one {
+        let sig = signature(&e.labels, matching);
+        if let Some(dup) = one_by_sig.get(&sig) {
+            return Err(EvalError::Runtime(format!(
+                "found duplicate series for the match group {} on the {} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
+                fmt_labels(&sig),
+                if swapped { "left" } else { "right" },
+                fmt_labels(&dup.labels),
+                fmt_labels(&e.labels),
+            )));
+        }
+        one_by_sig.insert(sig, e);
+    }
+    let one_to_one = matches!(card, VectorMatchCardinality::OneToOne);
+    let include: &[String] = card.labels().map_or(&[], |l: &NameList| &l.labels);
+    let mut matched: HashMap<Labels, HashSet<Labels>> = HashMap::new();
+    let mut out = Vec::new();
+    for e in many {
+        let sig = signature(&e.labels, matching);
+        let Some(o) = one_by_sig.get(&sig) else {
+            continue;
+        };
+        let (l, r) = if swapped { (o.v, e.v) } else { (e.v, o.v) };
+        let (mut v, keep) = apply(id, l, r)?;
+        if return_bool {
+            v = f64::from(u8::from(keep));
+        } else if !keep {
+            continue;
+        }
+        let labels = result_labels(&e.labels, &o.labels, matching, one_to_one, include);
+        match matched.get_mut(&sig) {
+            Some(_) if one_to_one => {
+                return Err(EvalError::Runtime(
+                    "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)".into(),
+                ));
+            }
+            Some(set) => {
+                if !set.insert(labels.clone()) {
+                    return Err(EvalError::Runtime(
+                        "multiple matches for labels: grouping labels must ensure unique matches"
+                            .into(),
+                    ));
+                }
+            }
+            None => {
+                matched.insert(sig, HashSet::from([labels.clone()]));
+            }
+        }
+        out.push(Elem {
+            labels,
+            v,
+            drop_name: drop || e.drop_name,
+        });
+    }
+    Ok(V::Vector(out))
+}
+
+/// Prometheus's `resultMetric`: one-to-one keeps the `on` labels (or drops the `ignoring` ones);
+/// group_x copies the listed labels from the "one" side.
+fn result_labels(
+    many: &Labels,
+    one: &Labels,
+    matching: Option<&LabelModifier>,
+    one_to_one: bool,
+    include: &[String],
+) -> Labels {
+    let mut labels = many.clone();
+    if one_to_one {
+        match matching {
+            Some(LabelModifier::Include(on)) => {
+                labels.retain(|(k, _)| on.labels.iter().any(|n| n == k));
+            }
+            Some(LabelModifier::Exclude(ign)) => {
+                labels.retain(|(k, _)| !ign.labels.iter().any(|n| n == k));
+            }
+            None => {}
+        }
+    }
+    for name in include {
+        let v = super::eval::get(one, name).unwrap_or("").to_owned();
+        set_label(&mut labels, name, &v);
+    }
+    labels
+}

@@ -1,0 +1,401 @@
+//! The evaluator's core: the intermediate values, selectors (lookback, staleness, offset, `@`),
+//! subqueries, and the final clean-up of metric names.
+//!
+//! Metric names are dropped as Prometheus 3 does with delayed name removal (what its promqltest
+//! engine runs): functions and arithmetic only *flag* a series (`drop_name`), and the name goes
+//! at the end of the evaluation, so `label_replace(rate(x[5m]), "n", "$1", "__name__", "(.+)")`
+//! still sees the name; two results that become the same series then are an error.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use promql_parser::label::MatchOp as PMatchOp;
+use promql_parser::parser::{AtModifier, Expr, Offset, SubqueryExpr, VectorSelector};
+
+use super::{Compat, EvalError, Labels, MatchOp, Matcher, Queryable};
+use crate::metrics::store::is_stale;
+
+/// How deep an expression may nest before evaluation refuses it (the evaluator recurses).
+pub(super) const MAX_DEPTH: usize = 200;
+/// The default subquery step (`x[1h:]`): Prometheus uses the global evaluation interval; its
+/// promqltest engine uses one minute.
+pub(super) const DEFAULT_SUBQUERY_STEP_MS: i64 = 60_000;
+/// Points a subquery may evaluate per call, so a hostile `x[100y:1ms]` fails instead of hanging.
+const MAX_SUBQUERY_STEPS: i64 = 200_000;
+
+/// One element of an intermediate instant vector.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Elem {
+    pub labels: Labels,
+    pub v: f64,
+    /// Drop `__name__` at the end of the evaluation (delayed name removal).
+    pub drop_name: bool,
+}
+
+/// One series of an intermediate range vector.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Series {
+    pub labels: Labels,
+    pub samples: Vec<(i64, f64)>,
+    pub drop_name: bool,
+}
+
+/// An intermediate value.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum V {
+    Scalar(f64),
+    Str(String),
+    Vector(Vec<Elem>),
+    Matrix(Vec<Series>),
+}
+
+impl V {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            V::Scalar(_) => "scalar",
+            V::Str(_) => "string",
+            V::Vector(_) => "instant vector",
+            V::Matrix(_) => "range vector",
+        }
+    }
+}
+
+/// One evaluation: the data, the settings, and the query's start and end (for `@ start()`).
+pub(super) struct Ctx<'a> {
+    pub q: &'a dyn Queryable,
+    pub compat: Compat,
+    pub lookback: i64,
+    pub start: i64,
+    pub end: i64,
+}
+
+/// Milliseconds of a duration, saturating.
+pub(super) fn ms(d: &Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn system_ms(t: &SystemTime) -> i64 {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => ms(&d),
+        Err(e) => ms(&e.duration()).saturating_neg(),
+    }
+}
+
+/// The value of `__name__`-less comparison helpers: removes `name` from sorted labels.
+pub(super) fn without_label(labels: &Labels, name: &str) -> Labels {
+    labels.iter().filter(|(k, _)| k != name).cloned().collect()
+}
+
+pub(super) fn get<'l>(labels: &'l Labels, name: &str) -> Option<&'l str> {
+    labels
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Sets (or, with an empty value, removes) a label, keeping the labels sorted.
+pub(super) fn set_label(labels: &mut Labels, name: &str, value: &str) {
+    match labels.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
+        Ok(i) if value.is_empty() => {
+            labels.remove(i);
+        }
+        Ok(i) => {
+            if let Some(slot) = labels.get_mut(i) {
+                slot.1 = value.to_owned();
+            }
+        }
+        Err(_) if value.is_empty() => {}
+        Err(i) => labels.insert(i, (name.to_owned(), value.to_owned())),
+    }
+}
+
+/// Labels as Prometheus prints them in messages: `name{a="b", c="d"}`.
+pub(super) fn fmt_labels(labels: &Labels) -> String {
+    let name = get(labels, "__name__").unwrap_or("");
+    let rest: Vec<String> = labels
+        .iter()
+        .filter(|(k, _)| k != "__name__")
+        .map(|(k, v)| format!("{k}={v:?}"))
+        .collect();
+    if !name.is_empty() && rest.is_empty() {
+        return name.to_owned();
+    }
+    format!("{name}{{{}}}", rest.join(", "))
+}
+
+/// A PromQL matcher as the store's, in the regex flavour of `compat` (3.x: `.` matches `\n`).
+pub fn matcher(name: &str, op: MatchOp, value: &str, compat: Compat) -> Result<Matcher, EvalError> {
+    let made = match compat {
+        Compat::V2 => Matcher::new(name, op, value),
+        Compat::V3 => Matcher::new_dot_all(name, op, value),
+    };
+    made.map_err(EvalError::Parse)
+}
+
+impl Ctx<'_> {
+    /// The time a selector reads at: `@` replaces the evaluation time, then `offset` moves it.
+    pub fn at_time(&self, t: i64, offset: &Option<Offset>, at: &Option<AtModifier>) -> i64 {
+        let base = match at {
+            None => t,
+            Some(AtModifier::Start) => self.start,
+            Some(AtModifier::End) => self.end,
+            Some(AtModifier::At(st)) => system_ms(st),
+        };
+        match offset {
+            None => base,
+            Some(Offset::Pos(d)) => base.saturating_sub(ms(d)),
+            Some(Offset::Neg(d)) => base.saturating_add(ms(d)),
+        }
+    }
+
+    fn matchers(&self, vs: &VectorSelector) -> Result<Vec<Matcher>, EvalError> {
+        if !vs.matchers.or_matchers.is_empty() {
+            return Err(EvalError::Unsupported(
+                "\"or\" inside a label matcher list".into(),
+            ));
+        }
+        let mut out = Vec::with_capacity(vs.matchers.matchers.len() + 1);
+        if let Some(name) = &vs.name {
+            out.push(matcher("__name__", MatchOp::Equal, name, self.compat)?);
+        }
+        for m in &vs.matchers.matchers {
+            let op = match m.op {
+                PMatchOp::Equal => MatchOp::Equal,
+                PMatchOp::NotEqual => MatchOp::NotEqual,
+                PMatchOp::Re(_) => MatchOp::Re,
+                PMatchOp::NotRe(_) => MatchOp::NotRe,
+            };
+            out.push(matcher(&m.name, op, &m.value, self.compat)?);
+        }
+        Ok(out)
+    }
+
+    /// Whether a sample at `ts` lies in the window ending at `end` of length `len`: left-open
+    /// in 3.x, closed in 2.x.
+    fn in_window(&self, ts: i64, end: i64, len: i64) -> bool {
+        let start = end.saturating_sub(len);
+        let after_start = match self.compat {
+            Compat::V3 => ts > start,
+            Compat::V2 => ts >= start,
+        };
+        after_start && ts <= end
+    }
+
+    /// An instant vector selector at `t`: each series' latest sample within the lookback, unless
+    /// that is a staleness marker. Returns (labels, sample time, value).
+    pub fn instant_selector(
+        &self,
+        vs: &VectorSelector,
+        t: i64,
+    ) -> Result<Vec<(Labels, i64, f64)>, EvalError> {
+        let at = self.at_time(t, &vs.offset, &vs.at);
+        let matchers = self.matchers(vs)?;
+        let mut out = Vec::new();
+        for s in self
+            .q
+            .select(&matchers, at.saturating_sub(self.lookback), at)
+        {
+            let last = s
+                .samples
+                .iter()
+                .rev()
+                .find(|(ts, _)| self.in_window(*ts, at, self.lookback));
+            if let Some(&(ts, v)) = last
+                && !is_stale(v)
+            {
+                out.push((s.labels, ts, v));
+            }
+        }
+        Ok(out)
+    }
+
+    /// A range vector selector `vs[range]` at `t`: the samples in the window, markers removed.
+    pub fn range_selector(
+        &self,
+        vs: &VectorSelector,
+        range: i64,
+        t: i64,
+    ) -> Result<Vec<Series>, EvalError> {
+        let at = self.at_time(t, &vs.offset, &vs.at);
+        let matchers = self.matchers(vs)?;
+        let mut out = Vec::new();
+        for s in self.q.select(&matchers, at.saturating_sub(range), at) {
+            let samples: Vec<(i64, f64)> = s
+                .samples
+                .into_iter()
+                .filter(|(ts, v)| self.in_window(*ts, at, range) && !is_stale(*v))
+                .collect();
+            if !samples.is_empty() {
+                out.push(Series {
+                    labels: s.labels,
+                    samples,
+                    drop_name: false,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// A subquery at `t`: the inner expression at every step-aligned time in its window.
+    pub fn subquery(&self, sq: &SubqueryExpr, t: i64, depth: usize) -> Result<V, EvalError> {
+        let end = self.at_time(t, &sq.offset, &sq.at);
+        let range = ms(&sq.range);
+        let step = sq.step.as_ref().map_or(DEFAULT_SUBQUERY_STEP_MS, ms).max(1);
+        let start = end.saturating_sub(range);
+        // Go's truncating division, as Prometheus aligns the first step.
+        let mut ts = step.saturating_mul(start / step);
+        let first_after = match self.compat {
+            Compat::V3 => ts <= start,
+            Compat::V2 => ts < start,
+        };
+        if first_after {
+            ts = ts.saturating_add(step);
+        }
+        if end.saturating_sub(ts) / step > MAX_SUBQUERY_STEPS {
+            return Err(EvalError::Runtime(
+                "query processing would load too many samples into memory in subquery evaluation"
+                    .into(),
+            ));
+        }
+        let mut by_labels: BTreeMap<(Labels, bool), Vec<(i64, f64)>> = BTreeMap::new();
+        while ts <= end {
+            match self.eval(&sq.expr, ts, depth + 1)? {
+                V::Vector(elems) => {
+                    for e in elems {
+                        by_labels
+                            .entry((e.labels, e.drop_name))
+                            .or_default()
+                            .push((ts, e.v));
+                    }
+                }
+                V::Scalar(v) => by_labels
+                    .entry((Vec::new(), false))
+                    .or_default()
+                    .push((ts, v)),
+                other => {
+                    return Err(EvalError::Runtime(format!(
+                        "subquery is only allowed on instant vector, got {} instead",
+                        other.type_name()
+                    )));
+                }
+            }
+            ts = ts.saturating_add(step);
+        }
+        Ok(V::Matrix(
+            by_labels
+                .into_iter()
+                .map(|((labels, drop_name), samples)| Series {
+                    labels,
+                    samples,
+                    drop_name,
+                })
+                .collect(),
+        ))
+    }
+
+    /// Evaluates `e` at `t`.
+    pub fn eval(&self, e: &Expr, t: i64, depth: usize) -> Result<V, EvalError> {
+        if depth > MAX_DEPTH {
+            return Err(EvalError::Unsupported(format!(
+                "expressions nested deeper than {MAX_DEPTH}"
+            )));
+        }
+        match e {
+            Expr::NumberLiteral(n) => Ok(V::Scalar(n.val)),
+            Expr::StringLiteral(s) => Ok(V::Str(s.val.clone())),
+            Expr::Paren(p) => self.eval(&p.expr, t, depth + 1),
+            Expr::Unary(u) => match self.eval(&u.expr, t, depth + 1)? {
+                V::Scalar(v) => Ok(V::Scalar(-v)),
+                V::Vector(elems) => Ok(V::Vector(
+                    elems
+                        .into_iter()
+                        .map(|e| Elem {
+                            labels: e.labels,
+                            v: -e.v,
+                            drop_name: true,
+                        })
+                        .collect(),
+                )),
+                other => Err(EvalError::Runtime(format!(
+                    "unary expression only allowed on expressions of type scalar or instant vector, got {}",
+                    other.type_name()
+                ))),
+            },
+            Expr::Binary(b) => super::binop::eval(self, b, t, depth + 1),
+            Expr::Aggregate(a) => super::agg::eval(self, a, t, depth + 1),
+            Expr::Call(c) => super::funcs::call(self, c, t, depth + 1),
+            Expr::VectorSelector(vs) => Ok(V::Vector(
+                self.instant_selector(vs, t)?
+                    .into_iter()
+                    .map(|(labels, _, v)| Elem {
+                        labels,
+                        v,
+                        drop_name: false,
+                    })
+                    .collect(),
+            )),
+            Expr::MatrixSelector(m) => {
+                Ok(V::Matrix(self.range_selector(&m.vs, ms(&m.range), t)?))
+            }
+            Expr::Subquery(sq) => self.subquery(sq, t, depth + 1),
+            Expr::Extension(_) => Err(EvalError::Unsupported("extension expressions".into())),
+        }
+    }
+}
+
+/// The labels without the metric name and, with it, the type and unit metadata labels
+/// (`__type__`, `__unit__`) Prometheus 3.5 attaches under its type-and-unit-labels feature.
+fn drop_name(labels: Labels) -> Labels {
+    labels
+        .into_iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "__name__" | "__type__" | "__unit__"))
+        .collect()
+}
+
+/// Drops the flagged names and refuses results where two elements end up the same series.
+pub(super) fn cleanup_vector(elems: Vec<Elem>) -> Result<Vec<(Labels, f64)>, EvalError> {
+    let mut out = Vec::with_capacity(elems.len());
+    let mut seen = std::collections::HashSet::new();
+    let mut dups = false;
+    for e in elems {
+        let labels = if e.drop_name {
+            drop_name(e.labels)
+        } else {
+            e.labels
+        };
+        if !seen.insert(labels.clone()) {
+            dups = true;
+        }
+        out.push((labels, e.v));
+    }
+    if dups {
+        return Err(EvalError::Runtime(
+            "vector cannot contain metrics with the same labelset".into(),
+        ));
+    }
+    Ok(out)
+}
+
+/// [`cleanup_vector`] for range vectors.
+pub(super) fn cleanup_matrix(series: Vec<Series>) -> Result<Vec<Series>, EvalError> {
+    let mut out: Vec<Series> = Vec::with_capacity(series.len());
+    let mut seen = std::collections::HashSet::new();
+    for s in series {
+        let labels = if s.drop_name {
+            drop_name(s.labels)
+        } else {
+            s.labels
+        };
+        if !seen.insert(labels.clone()) {
+            return Err(EvalError::Runtime(
+                "vector cannot contain metrics with the same labelset".into(),
+            ));
+        }
+        out.push(Series {
+            labels,
+            samples: s.samples,
+            drop_name: false,
+        });
+    }
+    Ok(out)
+}
