@@ -21,6 +21,7 @@ mod prometheus;
 mod promqltest;
 mod remote_golden;
 mod remote_panel;
+mod rules_check;
 mod scrape;
 mod seeds;
 mod status_cli;
