@@ -183,7 +183,9 @@ impl<'a> Parser<'a> {
         }
         let mut nodes = Vec::new();
         let end = loop {
-            let Some(t) = self.next() else { break Stop::Eof };
+            let Some(t) = self.next() else {
+                break Stop::Eof;
+            };
             match &t.tok {
                 Tok::Text(s) => nodes.push(Node::Text(s.clone())),
                 Tok::Open => match self.peek() {
