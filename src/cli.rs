@@ -85,6 +85,48 @@ pub enum Command {
     /// as NAMESPACE/POD[:PORT] (through the API server of --context). Exit 0 when every line
     /// parsed, 1 when the page could not be fetched or lines were skipped, 2 for a bad target.
     Scrape(ScrapeArgs),
+    /// Alert rule files: validate them, or run their unit tests (promtool's formats).
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Run rule unit tests written for `promtool test rules`, reporting as promtool does: exit
+    /// 0 when every file passed, 1 otherwise.
+    Test(RulesTestArgs),
+    /// Validate rule files as `promtool check rules` does: exit 0 when all are valid, 1
+    /// otherwise.
+    Check(RulesCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesTestArgs {
+    /// Evaluate with Prometheus 2's semantics (2) or Prometheus 3's (3); 2 matches Debian's
+    /// promtool 2.42.
+    #[arg(long, value_name = "2|3", default_value = "3", value_parser = parse_compat)]
+    pub prometheus_compat: crate::config::endpoints::PrometheusCompat,
+    /// Test files (YAML).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesCheckArgs {
+    /// Rule files (YAML).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+fn parse_compat(s: &str) -> Result<crate::config::endpoints::PrometheusCompat, String> {
+    use crate::config::endpoints::PrometheusCompat;
+    match s {
+        "2" => Ok(PrometheusCompat::V2),
+        "3" => Ok(PrometheusCompat::V3),
+        _ => Err(format!(
+            "{s:?} is not a Prometheus major version watchfloor knows; write 2 or 3"
+        )),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -237,5 +279,50 @@ mod tests {
             "--context and --all-contexts contradict each other"
         );
         assert!(Cli::try_parse_from(["watchfloor", "demo", "--speed", "fast"]).is_err());
+
+        let cli = Cli::try_parse_from([
+            "watchfloor",
+            "rules",
+            "test",
+            "--prometheus-compat",
+            "2",
+            "a.yml",
+            "b.yml",
+        ])
+        .unwrap();
+        let Some(Command::Rules(RulesCommand::Test(t))) = cli.command else {
+            panic!("rules test expected")
+        };
+        assert_eq!(
+            t.prometheus_compat,
+            crate::config::endpoints::PrometheusCompat::V2
+        );
+        assert_eq!(t.files.len(), 2);
+        let cli = Cli::try_parse_from(["watchfloor", "rules", "test", "a.yml"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Rules(RulesCommand::Test(RulesTestArgs {
+                prometheus_compat: crate::config::endpoints::PrometheusCompat::V3,
+                ..
+            })))
+        ));
+        assert!(Cli::try_parse_from(["watchfloor", "rules", "test"]).is_err());
+        assert!(
+            Cli::try_parse_from([
+                "watchfloor",
+                "rules",
+                "test",
+                "--prometheus-compat",
+                "4",
+                "a"
+            ])
+            .is_err()
+        );
+        assert!(matches!(
+            Cli::try_parse_from(["watchfloor", "rules", "check", "r.yml"])
+                .unwrap()
+                .command,
+            Some(Command::Rules(RulesCommand::Check(_)))
+        ));
     }
 }

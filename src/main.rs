@@ -8,7 +8,8 @@ use color_eyre::eyre::Result;
 use watchfloor::app::console::{self, Console};
 use watchfloor::app::status;
 use watchfloor::cli::{
-    Cli, Command, ConfigCommand, DemoArgs, GlobalArgs, ScrapeArgs, ScrapeOutput, StatusOutput,
+    Cli, Command, ConfigCommand, DemoArgs, GlobalArgs, RulesCommand, ScrapeArgs, ScrapeOutput,
+    StatusOutput,
 };
 use watchfloor::config::{self, commands::Options, theme::ColorDepth};
 use watchfloor::sim::{demo, fleet::FleetOptions, timeline};
@@ -107,6 +108,7 @@ fn main() -> Result<()> {
             let status = runtime()?.block_on(scrape_command(&args, &cli.global))?;
             std::process::exit(status);
         }
+        Some(Command::Rules(command)) => std::process::exit(rules_command(command)),
         None => {
             let setup = console_setup(&cli.global.config_options());
             need_terminal();
@@ -152,6 +154,25 @@ async fn scrape_command(args: &ScrapeArgs, global: &GlobalArgs) -> Result<i32> {
         // `watchfloor scrape … | head`: the reader has what it wanted.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// `watchfloor rules test|check`: no configuration, no cluster; promtool's output and exit codes.
+/// Lines go out as they are written (stdout is line-buffered) so a terminal shows each failure
+/// under its file, as promtool's do; a reader that went away (`| head`) ends the output, not the
+/// verdict.
+fn rules_command(command: RulesCommand) -> i32 {
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+    match command {
+        RulesCommand::Test(args) => watchfloor::alerts::unittest::run(
+            &args.files,
+            args.prometheus_compat,
+            &mut out,
+            &mut err,
+        ),
+        RulesCommand::Check(args) => {
+            watchfloor::alerts::rulefile::check_command(&args.files, &mut out)
+        }
     }
 }
 

@@ -22,6 +22,7 @@ mod promqltest;
 mod remote_golden;
 mod remote_panel;
 mod rules_check;
+mod rules_test;
 mod scrape;
 mod seeds;
 mod status_cli;

@@ -91,20 +91,35 @@ pub type Expr = promql_parser::parser::Expr;
 
 /// Parses `text` as PromQL.
 ///
-/// Text nested deeper than the evaluator goes is refused before the parser sees it: the
-/// parser's tree (and dropping it) recurses, so hostile input could exhaust the stack.
+/// Text nested deeper than the evaluator goes, or with more operators than any rule needs, is
+/// refused before the parser sees it: the parser's tree (and dropping it) recurses, so hostile
+/// input such as `1+1+1+...` or `((((...` could exhaust the stack.
 pub fn parse(text: &str) -> Result<Expr, EvalError> {
-    let mut depth: usize = 0;
-    for b in text.bytes() {
-        match b {
-            b'(' | b'[' | b'{' => depth += 1,
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
+    const MAX_OPERATORS: usize = 4_000;
+    let (mut depth, mut operators) = (0usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(_), _) if escaped => escaped = false,
+            (Some(q), '\\') if q != '`' => escaped = true,
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'' | '`') => quote = Some(c),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
+            (None, '+' | '-' | '*' | '/' | '%' | '^' | '<' | '>' | '=' | '!') => operators += 1,
+            (None, _) => {}
         }
         if depth > eval::MAX_DEPTH {
             return Err(EvalError::Parse(format!(
                 "expression nested deeper than {} levels",
                 eval::MAX_DEPTH
+            )));
+        }
+        if operators > MAX_OPERATORS {
+            return Err(EvalError::Parse(format!(
+                "expression has more than {MAX_OPERATORS} operators"
             )));
         }
     }
