@@ -2,7 +2,10 @@
 //! and scrapes arQ's pods in one simulated cluster through the API server's pod proxy, with the
 //! target labels watchfloor's scraper gives them (cluster, instance, job, namespace, pod,
 //! workload); a scripted incident (errors on the backend, then Redis down) makes rules go
-//! pending and then firing, and Prometheus's `/api/v1/alerts` is sampled every evaluation.
+//! pending and then firing. watchfloor's side scrapes the same pods with its own scrapers into
+//! its series store and evaluates the same rules with its evaluator and alert state machine
+//! (`alerts::rules::GroupState`); both sides are sampled every evaluation and must agree on the
+//! set of (alert, labels) pending and firing, a transition allowed one evaluation's lag.
 //!
 //! The rules are a test copy of `fleets/rules/arq.rules.yml` with windows and `for` scaled down
 //! (5m windows to 15s, `for` to 3-5s, evaluated every second), so an incident plays out in two
@@ -290,6 +293,176 @@ fn a_real_prometheus_takes_the_seed_rules_through_pending_to_firing_over_an_inci
             ["HighErrorRate", "RedisDown", "SlowResponseTime"].contains(&name.as_str()),
             "unexpected alert {name}: {samples:?}"
         );
+    }
+}
+
+/// What watchfloor's groups read (its scraped store) and write (ALERTS, recordings): a store
+/// overlaid with the groups' own output.
+struct Overlay {
+    store: std::sync::Arc<std::sync::RwLock<watchfloor::metrics::store::Store>>,
+    own: watchfloor::alerts::promql::MemStore,
+}
+
+impl watchfloor::alerts::promql::Queryable for Overlay {
+    fn select(
+        &self,
+        matchers: &[watchfloor::metrics::store::Matcher],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Vec<watchfloor::alerts::promql::SeriesData> {
+        let mut out = match self.store.read() {
+            Ok(s) => watchfloor::alerts::promql::Queryable::select(&*s, matchers, start_ms, end_ms),
+            Err(_) => Vec::new(),
+        };
+        out.extend(self.own.select(matchers, start_ms, end_ms));
+        out
+    }
+}
+
+impl watchfloor::alerts::rules::EvalTarget for Overlay {
+    fn append(&mut self, labels: &[(String, String)], t_ms: i64, v: f64) -> Result<(), String> {
+        watchfloor::alerts::rules::EvalTarget::append(&mut self.own, labels, t_ms, v)
+    }
+}
+
+/// watchfloor's alerts as a snapshot: pending and firing only, as Prometheus's API lists them.
+fn our_snapshot(groups: &[watchfloor::alerts::rules::GroupState]) -> Snapshot {
+    use watchfloor::alerts::model::AlertState;
+    groups
+        .iter()
+        .flat_map(|g| g.alerts("prod"))
+        .filter_map(|a| {
+            let state = match a.state {
+                AlertState::Pending => "pending",
+                AlertState::Firing => "firing",
+                _ => return None,
+            };
+            let mut key: Key = a.labels.into_iter().collect();
+            key.insert("alertname".into(), a.name);
+            Some((key, state.to_string()))
+        })
+        .collect()
+}
+
+/// Both sides, sampled together.
+struct Sides<'a> {
+    prometheus: &'a Prometheus,
+    groups: Vec<watchfloor::alerts::rules::GroupState>,
+    target: Overlay,
+    engine: watchfloor::alerts::promql::Engine,
+    ours: Vec<Snapshot>,
+    theirs: Vec<Snapshot>,
+}
+
+impl Sides<'_> {
+    /// Evaluates watchfloor's groups and samples both sides once per [`EVAL`] for `span`.
+    fn run(&mut self, span: Duration) {
+        let end = Instant::now() + span;
+        while Instant::now() < end {
+            let tick = Instant::now();
+            let t_ms = jiff::Timestamp::now().as_millisecond();
+            for g in &mut self.groups {
+                let report = g.eval(&self.engine, &mut self.target, t_ms, &[]);
+                assert!(report.errors.is_empty(), "{:?}", report.errors);
+            }
+            self.ours.push(our_snapshot(&self.groups));
+            let got = alerts(self.prometheus).unwrap_or_else(|| {
+                panic!("Prometheus stopped answering:\n{}", self.prometheus.log())
+            });
+            self.theirs.push(snapshot(&got));
+            std::thread::sleep(EVAL.saturating_sub(tick.elapsed()));
+        }
+    }
+}
+
+#[test]
+fn watchfloor_and_prometheus_agree_on_pending_and_firing_alerts_over_an_incident() {
+    use watchfloor::config::sources::ScrapingConfig;
+    use watchfloor::config::units::PromDuration;
+    if !have("prometheus") {
+        return;
+    }
+    let fleet = fleet();
+    let (mut prometheus, n) = start_prometheus(&fleet);
+    // watchfloor's scrapers on the same pods, every second.
+    let _enter = fleet.runtime.enter();
+    let config = ScrapingConfig {
+        interval: PromDuration::from_secs(1),
+        timeout: PromDuration(Duration::from_millis(900)),
+        ..ScrapingConfig::default()
+    };
+    let kube_config = fleet
+        .runtime
+        .block_on(crate::kube_client::config(&fleet, CLUSTER));
+    let client = watchfloor::metrics::scrape::scrape_client(kube_config).expect("scrape client");
+    let (ui, _ui_rx) = tokio::sync::mpsc::unbounded_channel();
+    let clock: watchfloor::kube::watch::Clock = std::sync::Arc::new(jiff::Timestamp::now);
+    let runtime = watchfloor::metrics::runtime::MetricsRuntime::start(
+        &config,
+        vec![CLUSTER.to_string()],
+        vec![Some(client)],
+        ui,
+        clock,
+    );
+    let running = fleet.fleet.cluster(CLUSTER).expect("cluster");
+    let rows: Vec<_> = running
+        .cluster
+        .store()
+        .list::<k8s_openapi::api::core::v1::Pod>(None)
+        .iter()
+        .map(|p| watchfloor::kube::convert::pod_row(p, jiff::Timestamp::now()))
+        .filter(|r| r.key.namespace == NAMESPACE)
+        .collect();
+    let targets = watchfloor::metrics::scrape::pod_targets(CLUSTER, rows.iter(), &config);
+    assert_eq!(targets.len(), n, "both sides scrape the same pods");
+    runtime.set_targets(0, targets);
+    prometheus.until_all_up(n);
+
+    let file = watchfloor::alerts::rulefile::parse("arq.rules.yml", &scaled_rules())
+        .unwrap_or_else(|e| panic!("{:?}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>()));
+    let groups = file
+        .groups
+        .iter()
+        .map(|g| watchfloor::alerts::rules::GroupState::new("arq.rules.yml", g, EVAL))
+        .collect();
+    let mut sides = Sides {
+        prometheus: &prometheus,
+        groups,
+        target: Overlay {
+            store: runtime.store(),
+            own: watchfloor::alerts::promql::MemStore::new(),
+        },
+        engine: watchfloor::alerts::promql::Engine {
+            compat: watchfloor::alerts::promql::Compat::V2,
+            lookback_ms: 5 * 60 * 1000,
+        },
+        ours: Vec::new(),
+        theirs: Vec::new(),
+    };
+    sides.run(Duration::from_secs(16));
+    apply(
+        &fleet,
+        Action::AddErrors {
+            namespace: NAMESPACE.into(),
+            app: "arq-backend".into(),
+            rate: 0.3,
+            duration: Some(SignedDuration::from_secs(25)),
+        },
+    );
+    sides.run(Duration::from_secs(30));
+    apply(
+        &fleet,
+        Action::FailDependency {
+            namespace: NAMESPACE.into(),
+            name: "redis".into(),
+            duration: Some(SignedDuration::from_secs(20)),
+        },
+    );
+    sides.run(Duration::from_secs(30));
+    let fired = |s: &[Snapshot]| s.iter().flat_map(|m| m.values()).any(|v| v == "firing");
+    assert!(fired(&sides.theirs) && fired(&sides.ours), "nothing fired");
+    if let Err(e) = agree(&sides.ours, &sides.theirs) {
+        panic!("watchfloor and Prometheus disagree:\n{e}");
     }
 }
 
