@@ -221,6 +221,8 @@ fn demo_command(args: DemoArgs, global: &GlobalArgs) -> Result<()> {
         std::fs::create_dir_all(&dir)?;
         let config_path = dir.join("config.toml");
         std::fs::write(&config_path, demo::console_config(&file))?;
+        // The seed fleet's rule files, which the console config names.
+        demo::write_rules(&file, &dir)?;
         // The scenario plays while the console runs; what it does shows through the API only.
         let player = tokio::spawn(timeline::play(Arc::clone(&fleet), scenario, |_, _| {}));
         let mut opts = global.config_options();

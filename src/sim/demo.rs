@@ -28,6 +28,12 @@ pub enum DemoError {
         #[source]
         source: std::io::Error,
     },
+    #[error("could not write the fleet's rule file {path}: {source}")]
+    Rules {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("could not listen for Ctrl-C/SIGTERM: {0}")]
     Signals(#[source] std::io::Error),
 }
@@ -63,6 +69,30 @@ pub fn write_kubeconfig(fleet: &RunningFleet, path: &Path) -> Result<(), DemoErr
         file.write_all(fleet.kubeconfig().as_bytes()).map_err(err)?;
     }
     std::fs::rename(&tmp, path).map_err(err)
+}
+
+/// Writes the fleet's alerting and recording rules (the seed fleet has some, see
+/// [`fleetfile::rules`]) into `rules/` under `dir`, the kubeconfig's directory, where
+/// [`console_config`] points and where a Prometheus scraping the fleet can load them too.
+/// Returns the files written (none for a fleet without rules).
+pub fn write_rules(file: &FleetFile, dir: &Path) -> Result<Vec<PathBuf>, DemoError> {
+    let rules = fleetfile::rules::for_fleet(&file.name);
+    let mut written = Vec::with_capacity(rules.len());
+    if rules.is_empty() {
+        return Ok(written);
+    }
+    let target = dir.join(fleetfile::rules::RULES_DIR);
+    let err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| DemoError::Rules { path, source }
+    };
+    std::fs::create_dir_all(&target).map_err(err(&target))?;
+    for (name, text) in rules {
+        let path = target.join(name);
+        std::fs::write(&path, text).map_err(err(&path))?;
+        written.push(path);
+    }
+    Ok(written)
 }
 
 /// What `watchfloor demo` runs: which fleet, which scenario.
@@ -112,6 +142,8 @@ pub async fn run_headless(
         .clone()
         .unwrap_or_else(default_kubeconfig_path);
     write_kubeconfig(&fleet, &path)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let rules = write_rules(&file, dir)?;
     let names: Vec<&str> = fleet.clusters.iter().map(|c| c.def.name.as_str()).collect();
     let plays = if scenario.name == CALM {
         "no scenario (calm)".to_string()
@@ -135,6 +167,13 @@ pub async fn run_headless(
         names.join(", "),
         path.display()
     ));
+    if !rules.is_empty() {
+        say(format!(
+            "watchfloor demo: {} rule files in {}",
+            rules.len(),
+            dir.join(fleetfile::rules::RULES_DIR).display()
+        ));
+    }
     let player = tokio::spawn(timeline::play(
         Arc::clone(&fleet),
         scenario,
@@ -190,7 +229,9 @@ impl StopSignals {
 
 /// The console configuration for a demo fleet: one environment per fleet environment, in the
 /// order clusters are listed, each with its clusters' admin contexts; production (`prod*`) is
-/// protected. Written next to the kubeconfig so the user can read and copy it.
+/// protected. Written next to the kubeconfig so the user can read and copy it. A fleet with rule
+/// files gets a `[rules]` section naming them where [`write_rules`] puts them (relative paths are
+/// taken from the configuration's directory), evaluated every 15 s as Prometheus's default.
 pub fn console_config(file: &FleetFile) -> String {
     let mut envs: Vec<(&str, Vec<&str>)> = Vec::new();
     for c in &file.clusters {
@@ -211,6 +252,17 @@ pub fn console_config(file: &FleetFile) -> String {
             contexts.join(", ")
         ));
     }
+    let rules = fleetfile::rules::for_fleet(&file.name);
+    if !rules.is_empty() {
+        let files: Vec<String> = rules
+            .iter()
+            .map(|(name, _)| format!("{:?}", format!("{}/{name}", fleetfile::rules::RULES_DIR)))
+            .collect();
+        out.push_str(&format!(
+            "\n[rules]\nfiles = [{}]\nevaluation_interval = \"15s\"\n",
+            files.join(", ")
+        ));
+    }
     out
 }
 
@@ -228,5 +280,33 @@ mod console_config_tests {
                 "name = \"dev\"\ncolor = \"dev\"\nprotected = false\ncontexts = [\"dev\"]"
             )
         );
+    }
+
+    #[test]
+    fn the_seed_fleet_config_loads_the_rule_files_the_demo_writes() {
+        let file = super::fleetfile::resolve("seeds").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let written = super::write_rules(&file, dir.path()).unwrap();
+        assert_eq!(written.len(), 4);
+        let text = super::console_config(&file);
+        assert!(text.contains("\n[rules]\nfiles = [\"rules/arq.rules.yml\", \"rules/arxos.rules.yml\", \"rules/platform.rules.yml\", \"rules/slo.rules.yml\"]\nevaluation_interval = \"15s\"\n"), "{text}");
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, &text).unwrap();
+        let loaded = crate::config::load(Some(&config)).unwrap();
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        assert_eq!(loaded.config.rules.files.len(), 4);
+        for f in &loaded.config.rules.files {
+            let body = std::fs::read_to_string(f).unwrap();
+            assert!(body.contains("groups:"), "{f}");
+        }
+    }
+
+    #[test]
+    fn a_fleet_without_rules_writes_none_and_has_no_rules_section() {
+        let file = super::fleetfile::resolve("small").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        assert!(super::write_rules(&file, dir.path()).unwrap().is_empty());
+        assert!(!dir.path().join("rules").exists());
+        assert!(!super::console_config(&file).contains("[rules]"));
     }
 }

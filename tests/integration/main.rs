@@ -3,7 +3,11 @@
 mod support;
 
 mod actions_kube;
+<<<<<<< HEAD
 mod alerts_remote;
+=======
+mod alerts_e2e;
+>>>>>>> h-seeds
 mod apps;
 mod bad_input;
 mod config_cli;

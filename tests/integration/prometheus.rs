@@ -71,25 +71,7 @@ scrape_configs:
         std::fs::File::create(&config_path)
             .and_then(|mut f| f.write_all(config.as_bytes()))
             .expect("config written");
-        let port = free_port();
-        let child = Command::new("prometheus")
-            .arg(format!("--config.file={}", config_path.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.path().join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(
-                std::fs::File::create(dir.path().join("prometheus.log")).expect("log file"),
-            ))
-            .spawn()
-            .expect("prometheus starts");
-        Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            _dir: dir,
-        }
+        spawn(dir, &config_path, &[])
     }
 
     /// The log Prometheus wrote so far (for failure messages).
@@ -302,6 +284,38 @@ pub fn evaluating_rules(rules: &str, alertmanager: &str) -> Prometheus {
     );
     let config_path = dir.path().join("prometheus.yml");
     std::fs::write(&config_path, config).expect("config written");
+    spawn(dir, &config_path, &["--rules.alert.resend-delay=1s"])
+}
+
+/// A free loopback port, for other servers the tests start beside Prometheus.
+pub fn loopback_port() -> u16 {
+    free_port()
+}
+
+/// Starts Prometheus on a configuration `config` builds from the directory it runs in: there,
+/// `ca.pem` (the fleet's CA) and `token` (`cluster`'s admin token) are written first, and
+/// `files` (rule files, say) by name.
+pub fn prometheus_with(
+    fleet: &TestFleet,
+    cluster: &str,
+    files: &[(&str, String)],
+    config: impl FnOnce(&std::path::Path) -> String,
+) -> Prometheus {
+    let running = fleet.fleet.cluster(cluster).expect("cluster exists");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("ca.pem"), &fleet.fleet.tls.ca_pem).expect("ca written");
+    std::fs::write(dir.path().join("token"), &running.admin.token).expect("token written");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("file written");
+    }
+    let config_path = dir.path().join("prometheus.yml");
+    std::fs::write(&config_path, config(dir.path())).expect("config written");
+    spawn(dir, &config_path, &[])
+}
+
+/// Starts Prometheus on `config_path` with its data and log in `dir` (kept as long as the
+/// returned handle), on a free loopback port, with `extra` flags.
+fn spawn(dir: tempfile::TempDir, config_path: &std::path::Path, extra: &[&str]) -> Prometheus {
     let port = free_port();
     let child = Command::new("prometheus")
         .arg(format!("--config.file={}", config_path.display()))
@@ -310,7 +324,7 @@ pub fn evaluating_rules(rules: &str, alertmanager: &str) -> Prometheus {
             dir.path().join("data").display()
         ))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--rules.alert.resend-delay=1s")
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::from(
             std::fs::File::create(dir.path().join("prometheus.log")).expect("log file"),
@@ -324,7 +338,14 @@ pub fn evaluating_rules(rules: &str, alertmanager: &str) -> Prometheus {
     }
 }
 
-/// A free loopback port, for other servers the tests start beside Prometheus.
-pub fn loopback_port() -> u16 {
-    free_port()
+/// Prometheus's active alerts (`/api/v1/alerts`), or None when it does not answer.
+pub fn alerts(prometheus: &Prometheus) -> Option<Vec<Value>> {
+    let body: Value = crate::support::http()
+        .get(format!("{}/api/v1/alerts", prometheus.url))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .ok()?
+        .json()
+        .ok()?;
+    body["data"]["alerts"].as_array().cloned()
 }

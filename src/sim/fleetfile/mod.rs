@@ -18,6 +18,7 @@ mod image;
 mod model;
 mod plan;
 mod quota;
+pub mod rules;
 mod steps;
 mod suggest;
 mod timeline;
