@@ -3,11 +3,8 @@
 mod support;
 
 mod actions_kube;
-<<<<<<< HEAD
-mod alerts_remote;
-=======
 mod alerts_e2e;
->>>>>>> h-seeds
+mod alerts_remote;
 mod apps;
 mod bad_input;
 mod config_cli;
