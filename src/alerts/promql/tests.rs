@@ -301,3 +301,11 @@ fn v2_rate_limits_extrapolation_by_the_zero_point_first() {
     assert!((v3 - 0.6).abs() < 1e-9, "3.x {v3}");
     assert!((v2 - 0.65).abs() < 1e-9, "2.x {v2}");
 }
+
+#[test]
+fn a_huge_duration_is_a_parse_error_not_a_panic() {
+    // Found by the promql_expr fuzz target: the parser panicked converting the duration.
+    let text = "increase(x[00000000000000006800007039955140067323m])";
+    assert!(matches!(parse(text), Err(EvalError::Parse(_))));
+    assert!(parse("rate(x[5m]) > 1e300").is_ok());
+}
