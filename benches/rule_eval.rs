@@ -35,9 +35,11 @@ fn mix(a: u64, b: u64) -> u64 {
     x.wrapping_mul(0x1656_67B1_9E37_79F9) >> 40
 }
 
-/// One pod's series: (name, labels without the target ones, value at cycle c).
-fn pod_series(pod: u64) -> Vec<(String, Vec<(String, String)>, Box<dyn Fn(i64) -> f64>)> {
-    let mut out: Vec<(String, Vec<(String, String)>, Box<dyn Fn(i64) -> f64>)> = Vec::new();
+/// One series of a pod: name, labels without the target ones, value at cycle c.
+type PodSeries = (String, Vec<(String, String)>, Box<dyn Fn(i64) -> f64>);
+
+fn pod_series(pod: u64) -> Vec<PodSeries> {
+    let mut out: Vec<PodSeries> = Vec::new();
     let l = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
         pairs
             .iter()
@@ -79,7 +81,7 @@ fn pod_series(pod: u64) -> Vec<(String, Vec<(String, String)>, Box<dyn Fn(i64) -
     out.push((
         "up".into(),
         Vec::new(),
-        Box::new(move |_| if pod % 97 == 0 { 0.0 } else { 1.0 }),
+        Box::new(move |_| if pod.is_multiple_of(97) { 0.0 } else { 1.0 }),
     ));
     out.push((
         "process_cpu_seconds_total".into(),

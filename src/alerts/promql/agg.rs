@@ -110,12 +110,16 @@ pub(super) fn eval(ctx: &Ctx, a: &AggregateExpr, t: i64, depth: usize) -> Result
                 return Err(EvalError::Runtime(format!("invalid label name {label:?}")));
             }
             let mut counted: Vec<(Labels, f64)> = Vec::new();
+            let mut index: std::collections::HashMap<Labels, usize> = Default::default();
             for e in elems {
                 let mut key = group_labels(&e.labels, modifier);
                 set_label(&mut key, &label, &super::funcs::go_float(e.v));
-                match counted.iter_mut().find(|(k, _)| *k == key) {
+                match index.get(&key).and_then(|&i| counted.get_mut(i)) {
                     Some(c) => c.1 += 1.0,
-                    None => counted.push((key, 1.0)),
+                    None => {
+                        index.insert(key.clone(), counted.len());
+                        counted.push((key, 1.0));
+                    }
                 }
             }
             return Ok(V::Vector(

@@ -81,11 +81,6 @@ fn system_ms(t: &SystemTime) -> i64 {
     }
 }
 
-/// The value of `__name__`-less comparison helpers: removes `name` from sorted labels.
-pub(super) fn without_label(labels: &Labels, name: &str) -> Labels {
-    labels.iter().filter(|(k, _)| k != name).cloned().collect()
-}
-
 pub(super) fn get<'l>(labels: &'l Labels, name: &str) -> Option<&'l str> {
     labels
         .iter()
@@ -293,8 +288,30 @@ impl Ctx<'_> {
         ))
     }
 
-    /// Evaluates `e` at `t`.
+    /// Evaluates `e` at `t`. Under 2.x names go at once (no delayed removal), so e.g.
+    /// `label_replace(rate(x[1m]), "n", "$1", "__name__", "(.*)")` no longer sees them.
     pub fn eval(&self, e: &Expr, t: i64, depth: usize) -> Result<V, EvalError> {
+        let v = self.eval_node(e, t, depth)?;
+        Ok(match (self.compat, v) {
+            (Compat::V2, V::Vector(elems)) => V::Vector(
+                elems
+                    .into_iter()
+                    .map(|e| Elem {
+                        labels: if e.drop_name {
+                            drop_name(e.labels)
+                        } else {
+                            e.labels
+                        },
+                        v: e.v,
+                        drop_name: false,
+                    })
+                    .collect(),
+            ),
+            (_, v) => v,
+        })
+    }
+
+    fn eval_node(&self, e: &Expr, t: i64, depth: usize) -> Result<V, EvalError> {
         if depth > MAX_DEPTH {
             return Err(EvalError::Unsupported(format!(
                 "expressions nested deeper than {MAX_DEPTH}"

@@ -136,7 +136,7 @@ pub(super) fn implemented(name: &str) -> bool {
         )
 }
 
-fn arg<'e>(c: &'e Call, i: usize) -> Result<&'e Expr, EvalError> {
+fn arg(c: &Call, i: usize) -> Result<&Expr, EvalError> {
     c.args
         .args
         .get(i)

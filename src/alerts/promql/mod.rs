@@ -123,7 +123,40 @@ pub fn parse(text: &str) -> Result<Expr, EvalError> {
             )));
         }
     }
-    promql_parser::parser::parse(text).map_err(EvalError::Parse)
+    if huge_duration(text) {
+        return Err(EvalError::Parse("duration out of range".into()));
+    }
+    // The parser panics on some inputs (e.g. a duration too large for `Duration`); refuse
+    // them instead of taking the console down.
+    std::panic::catch_unwind(|| promql_parser::parser::parse(text))
+        .unwrap_or_else(|_| Err("the PromQL parser failed on this input".into()))
+        .map_err(EvalError::Parse)
+}
+
+/// Whether `text` has a duration (digits then a unit letter) of more than nine significant
+/// digits: the parser converts such durations with `Duration::from_secs_f64`, which panics.
+fn huge_duration(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes.get(i).is_some_and(u8::is_ascii_digit) {
+            let start = i;
+            while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            let digits = text
+                .get(start..i)
+                .unwrap_or("")
+                .trim_start_matches('0')
+                .len();
+            if digits > 9 && bytes.get(i).is_some_and(|b| b"smhdwy".contains(b)) {
+                return true;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 /// Evaluation settings.

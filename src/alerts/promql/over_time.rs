@@ -4,10 +4,10 @@
 
 use promql_parser::parser::{Call, Expr};
 
-use super::EvalError;
 use super::eval::{Ctx, Elem, Series, V, ms};
 use super::funcs::{absent_elem, eval_scalar};
 use super::math::{Mean, kahan_inc, linear_regression, quantile, stdvar};
+use super::{Compat, EvalError};
 use crate::metrics::store::functions::{extrapolated_rate, idelta, irate, resets};
 
 pub(super) fn implemented(name: &str) -> bool {
@@ -118,12 +118,15 @@ pub(super) fn call(ctx: &Ctx, c: &Call, t: i64, depth: usize) -> Result<V, EvalE
     {
         let s = samples.as_slice();
         let v = match name {
-            "rate" => extrapolated_rate(s, start, end, true, true),
-            "increase" => extrapolated_rate(s, start, end, true, false),
-            "delta" => extrapolated_rate(s, start, end, false, false),
+            "rate" => rate(ctx.compat, s, start, end, true, true),
+            "increase" => rate(ctx.compat, s, start, end, true, false),
+            "delta" => rate(ctx.compat, s, start, end, false, false),
             "irate" => irate(s),
             "idelta" => idelta(s),
-            "deriv" => (s.len() >= 2).then(|| linear_regression(s, s[0].0).0),
+            "deriv" => match s {
+                [(first_t, _), _, ..] => Some(linear_regression(s, *first_t).0),
+                _ => None,
+            },
             "predict_linear" => (s.len() >= 2).then(|| {
                 let (slope, intercept) = linear_regression(s, t);
                 slope * p0 + intercept
@@ -185,6 +188,71 @@ pub(super) fn call(ctx: &Ctx, c: &Call, t: i64, depth: usize) -> Result<V, EvalE
         }
     }
     Ok(V::Vector(out))
+}
+
+/// `extrapolatedRate` in the flavour of `compat`.
+fn rate(
+    compat: Compat,
+    s: &[(i64, f64)],
+    start: i64,
+    end: i64,
+    counter: bool,
+    per_second: bool,
+) -> Option<f64> {
+    match compat {
+        Compat::V3 => extrapolated_rate(s, start, end, counter, per_second),
+        Compat::V2 => extrapolated_rate_v2(s, start, end, counter, per_second),
+    }
+}
+
+/// Prometheus 2.x's `extrapolatedRate`: the zero point of a counter limits the extrapolation
+/// to the start *before* the choice between "to the boundary" and "half an interval" (3.x
+/// decides first; see [`extrapolated_rate`]).
+fn extrapolated_rate_v2(
+    s: &[(i64, f64)],
+    start: i64,
+    end: i64,
+    counter: bool,
+    per_second: bool,
+) -> Option<f64> {
+    let (&(first_t, first_v), &(last_t, last_v)) = (s.first()?, s.last()?);
+    if s.len() < 2 {
+        return None;
+    }
+    let mut result = last_v - first_v;
+    if counter {
+        result += s
+            .windows(2)
+            .filter_map(|w| match w {
+                [(_, prev), (_, cur)] if cur < prev => Some(*prev),
+                _ => None,
+            })
+            .sum::<f64>();
+    }
+    let mut to_start = (first_t - start) as f64 / 1000.0;
+    let to_end = (end - last_t) as f64 / 1000.0;
+    let sampled = (last_t - first_t) as f64 / 1000.0;
+    let average = sampled / (s.len() - 1) as f64;
+    if counter && result > 0.0 && first_v >= 0.0 {
+        to_start = to_start.min(sampled * (first_v / result));
+    }
+    let threshold = average * 1.1;
+    let mut interval = sampled;
+    interval += if to_start < threshold {
+        to_start
+    } else {
+        average / 2.0
+    };
+    interval += if to_end < threshold {
+        to_end
+    } else {
+        average / 2.0
+    };
+    result *= interval / sampled;
+    if per_second {
+        result /= (end - start) as f64 / 1000.0;
+    }
+    Some(result)
 }
 
 /// Prometheus's `funcDoubleExponentialSmoothing` (Holt's linear method).

@@ -278,3 +278,34 @@ fn the_console_store_is_queryable() {
     assert_eq!(v[0].labels, l(&[("job", "api")]));
     assert!((v[0].v - 1.0).abs() < 1e-9, "{}", v[0].v);
 }
+
+#[test]
+fn v2_rate_limits_extrapolation_by_the_zero_point_first() {
+    // promqltest's testcounter_zero_cutoff_total{start="3m"} (180+240x10 every 4m) at 10m over
+    // [20m]: 0.6 in 3.x; 2.x extrapolates to the zero point, 0.65.
+    let mut m = MemStore::new();
+    let s = l(&[("__name__", "c_total")]);
+    for i in 0..=10i64 {
+        m.add(&s, i * 240_000, 180.0 + i as f64 * 240.0);
+    }
+    let q = parse("rate(c_total[20m])").unwrap();
+    let got = |engine: Engine| match engine.instant(&m, &q, 600_000).unwrap() {
+        Value::Vector(v) => v[0].v,
+        other => panic!("{other:?}"),
+    };
+    let v3 = got(Engine::default());
+    let v2 = got(Engine {
+        compat: Compat::V2,
+        ..Engine::default()
+    });
+    assert!((v3 - 0.6).abs() < 1e-9, "3.x {v3}");
+    assert!((v2 - 0.65).abs() < 1e-9, "2.x {v2}");
+}
+
+#[test]
+fn a_huge_duration_is_a_parse_error_not_a_panic() {
+    // Found by the promql_expr fuzz target: the parser panicked converting the duration.
+    let text = "increase(x[00000000000000006800007039955140067323m])";
+    assert!(matches!(parse(text), Err(EvalError::Parse(_))));
+    assert!(parse("rate(x[5m]) > 1e300").is_ok());
+}
