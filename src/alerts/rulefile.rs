@@ -163,12 +163,16 @@ pub fn load(path: &Path) -> Result<RuleFile, Vec<RuleError>> {
     match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => parse(&shown, &text),
-            Err(_) => Err(vec![RuleError {
-                path: shown,
-                line: 0,
-                column: 0,
-                message: "yaml: invalid leading UTF-8 octet".into(),
-            }]),
+            Err(_) => {
+                // Prometheus reads the bytes twice and both reads refuse them.
+                let e = RuleError {
+                    path: shown,
+                    line: 0,
+                    column: 0,
+                    message: "yaml: invalid leading UTF-8 octet".into(),
+                };
+                Err(vec![e.clone(), e])
+            }
         },
         Err(e) => Err(vec![RuleError {
             message: format!("open {shown}: {e}"),

@@ -13,6 +13,7 @@
 
 use crate::alerts::rulefile::go_quote;
 
+mod ast;
 mod exec;
 mod funcs;
 pub mod gofmt;
@@ -50,7 +51,7 @@ fn location(text: &str, pos: usize, with_col: bool) -> String {
     format!("{line}:{col}")
 }
 
-fn parse_named(name: &str, text: &str) -> Result<Vec<parse::Node>, String> {
+fn parse_named(name: &str, text: &str) -> Result<Vec<ast::Node>, String> {
     let full = format!("{PRELUDE}{text}");
     let toks = lex::lex(&full)
         .map_err(|(m, p)| format!("template: {name}:{}: {m}", location(&full, p, false)))?;

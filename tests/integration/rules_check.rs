@@ -126,3 +126,144 @@ fn a_missing_file_fails_before_anything_is_checked() {
     assert!(!out.contains("Checking"), "{out}");
     assert!(out.contains("nope.yml' does not exist"), "{out}");
 }
+
+/// Go's `%q` text back to the string (the escapes promtool's output uses).
+fn go_unquote(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some(e @ ('x' | 'u' | 'U')) => {
+                let n = match e {
+                    'x' => 2,
+                    'u' => 4,
+                    _ => 8,
+                };
+                let hex: String = chars.by_ref().take(n).collect();
+                if let Some(c) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    out.push(c);
+                }
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+/// Live template oracle: promtool expands each template for each value (its unit-test failure
+/// output shows the annotations it produced), and `template::expand` must give the same text.
+#[test]
+fn templates_expand_as_promtool_expands_them() {
+    use watchfloor::alerts::template::{TemplateData, expand};
+    if !have("promtool") {
+        return;
+    }
+    let templates = [
+        "{{ $value }}",
+        "{{ $value | humanize }} {{ humanize1024 $value }} {{ humanizeDuration $value }}",
+        "{{ humanizePercentage $value }} {{ printf \"%.2f|%g|%e|%v|%5.1f\" $value $value $value $value $value }}",
+        "{{ if gt $value 10.0 }}high{{ else }}low{{ end }} {{ $labels.job }} {{ .Labels.instance }}",
+        "{{ gt $value 1 }}",
+        "{{ $externalLabels.env }} {{ $externalURL }} {{ title \"a b\" }} {{ reReplaceAll \":.*\" \"\" $labels.instance }}",
+    ];
+    let values = [
+        "0", "1e6", "123456", "1234567", "0.00001", "-2.5", "NaN", "+Inf", "86400.5", "0.1234",
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut rules = String::from(
+        "groups:\n  - name: t\n    rules:\n      - alert: T\n        expr: v\n        annotations:\n",
+    );
+    for (i, t) in templates.iter().enumerate() {
+        rules.push_str(&format!("          t{i}: '{}'\n", t.replace('\'', "''")));
+    }
+    std::fs::write(dir.path().join("rules.yml"), rules).expect("write rules");
+    let mut test = String::from(
+        "rule_files: [rules.yml]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    external_labels: {env: prod}\n    external_url: http://prom.example:9090\n    input_series:\n",
+    );
+    for (i, v) in values.iter().enumerate() {
+        test.push_str(&format!("      - series: 'v{{case=\"{i}\",job=\"node\",instance=\"a:9100\"}}'\n        values: '{v}'\n"));
+    }
+    test.push_str("    alert_rule_test:\n      - eval_time: 0m\n        alertname: T\n        exp_alerts: []\n");
+    std::fs::write(dir.path().join("test.yml"), test).expect("write test");
+    let out = Command::new("promtool")
+        .args(["test", "rules", "test.yml"])
+        .current_dir(dir.path())
+        .output()
+        .expect("promtool runs");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let mut compared = 0;
+    let mut differences = Vec::new();
+    let mut case: Option<usize> = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("Labels:{alertname=\"T\", case=\"") {
+            case = rest.split('"').next().and_then(|c| c.parse().ok());
+        } else if let (Some(body), Some(c)) = (line.strip_prefix("Annotations:{"), case) {
+            let value: f64 = match values[c] {
+                "NaN" => f64::NAN,
+                "+Inf" => f64::INFINITY,
+                v => v.parse().expect("a number"),
+            };
+            let labels: Vec<(String, String)> = [
+                ("__name__", "v"),
+                ("case", values_index(c)),
+                ("instance", "a:9100"),
+                ("job", "node"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+            let external = vec![("env".to_string(), "prod".to_string())];
+            let data = TemplateData {
+                labels: &labels,
+                external_labels: &external,
+                external_url: "http://prom.example:9090",
+                value,
+            };
+            for (i, t) in templates.iter().enumerate() {
+                let key = format!("t{i}=\"");
+                let Some(start) = body.find(&key) else {
+                    continue;
+                };
+                let rest = &body[start + key.len()..];
+                let mut end = 0;
+                let bytes = rest.as_bytes();
+                while end < bytes.len() && bytes[end] != b'"' {
+                    end += if bytes[end] == b'\\' { 2 } else { 1 };
+                }
+                let want = go_unquote(&rest[..end.min(rest.len())]);
+                let got = expand("T", t, &data);
+                compared += 1;
+                if got != want {
+                    differences.push(format!(
+                        "{t} @ {}\n  promtool:   {want:?}\n  watchfloor: {got:?}",
+                        values[c]
+                    ));
+                }
+            }
+        }
+    }
+    assert_eq!(
+        compared,
+        templates.len() * values.len(),
+        "every expansion was read:\n{text}"
+    );
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+/// The `case` label of the i-th series.
+fn values_index(i: usize) -> &'static str {
+    ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
+        .get(i)
+        .copied()
+        .unwrap_or("?")
+}

@@ -136,6 +136,8 @@ impl Decoder {
         let mut out = Vec::new();
         for (k, v) in entries {
             let name = match &k.value {
+                // Go's decoder passes over a null key without a word.
+                Value::Null => continue,
                 Value::Str(s) => s.as_str(),
                 Value::Seq(_) | Value::Map(_) => {
                     out.push(Err(type_error(k, "string")));

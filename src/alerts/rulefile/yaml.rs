@@ -75,7 +75,9 @@ impl Node {
                     .span
                     .and_then(|(at, len)| text.get(at..at.saturating_add(len)))
                     .map(str::to_owned)
-                    .filter(|s| !s.is_empty());
+                    // A node that came through an alias or a merge key spans the alias, not
+                    // the value: then the value's own text is the best there is.
+                    .filter(|s| !s.is_empty() && !s.starts_with(['*', '<', '&']));
                 // An empty value (`expr:`): Go's YAML parser places it just after the colon,
                 // serde-saphyr on the colon.
                 if self.value == Value::Null && self.raw.is_none() {

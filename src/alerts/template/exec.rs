@@ -3,9 +3,9 @@
 //! texts Go and Prometheus give.
 
 use super::TemplateData;
+use super::ast::{Arg, Cmd, Node, Pipe};
 use super::funcs;
 use super::gofmt;
-use super::parse::{Arg, Cmd, Node, Pipe};
 
 /// A template value: the Go types an alert template can meet.
 #[derive(Clone, Debug, PartialEq)]
