@@ -137,9 +137,9 @@ impl AlertsState {
 
 /// Counts per state for the table's title: (firing, of them silenced or inhibited, pending,
 /// resolved).
-pub fn counts(alerts: &[Alert]) -> (usize, usize, usize, usize) {
+pub fn counts<'a>(alerts: impl IntoIterator<Item = &'a Alert>) -> (usize, usize, usize, usize) {
     alerts
-        .iter()
+        .into_iter()
         .fold((0, 0, 0, 0), |(f, s, p, r), a| match a.state {
             AlertState::Firing => (f + 1, s + usize::from(muted(a)), p, r),
             AlertState::Pending => (f, s, p + 1, r),

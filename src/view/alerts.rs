@@ -171,9 +171,14 @@ fn widest(values: impl Iterator<Item = usize>, title: &str, max: usize) -> Const
     Constraint::Length(values.max().unwrap_or(0).max(title.len()).min(max) as u16)
 }
 
-/// `5 FIRING (1 silenced) · 1 pending · 1 resolved · 1 rule failing (E)`.
+/// `5 FIRING (1 silenced) · 1 pending · 1 resolved · 1 rule failing (E)`, counting the alerts
+/// listed (the scope and filter applied), so the title and the rows under it agree.
 fn title(state: &State, narrow: bool) -> String {
-    let (firing, muted, pending, resolved) = alerts_state::counts(&state.alerts.snapshot.alerts);
+    let listed = state.screen().items.iter().filter_map(|i| match i {
+        Item::Alert(k) => state.alerts.get(k),
+        _ => None,
+    });
+    let (firing, muted, pending, resolved) = alerts_state::counts(listed);
     let mut parts = Vec::new();
     if !narrow {
         parts.push(format!("{} alerts", state.screen().items.len()));

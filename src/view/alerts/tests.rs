@@ -56,6 +56,21 @@ fn alerts_at_80x24() {
 }
 
 #[test]
+fn the_title_counts_what_is_listed() {
+    let mut s = alerts();
+    let all = render(&mut s, &colour(), 120, 20, t0());
+    assert!(all.contains("5 FIRING (1 silenced) · 1 pending"), "{all}");
+    key(&mut s, "/");
+    typed(&mut s, "covet");
+    let filtered = render(&mut s, &colour(), 120, 20, t0());
+    // One pending alert listed: the title must not still say five are firing.
+    assert!(
+        filtered.contains("1 alerts · 0 FIRING · 1 pending · 0 resolved"),
+        "{filtered}"
+    );
+}
+
+#[test]
 fn alerts_at_140_columns_show_the_source() {
     let mut s = alerts();
     let text = render(&mut s, &colour(), 140, 14, t0());
