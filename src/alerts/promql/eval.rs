@@ -185,23 +185,17 @@ impl Ctx<'_> {
     ) -> Result<Vec<(Labels, i64, f64)>, EvalError> {
         let at = self.at_time(t, &vs.offset, &vs.at);
         let matchers = self.matchers(vs)?;
-        let mut out = Vec::new();
-        for s in self
+        // The window as `select_newest` takes it (inclusive): left-open in 3.x, closed in 2.x.
+        let start = match self.compat {
+            Compat::V3 => at.saturating_sub(self.lookback).saturating_add(1),
+            Compat::V2 => at.saturating_sub(self.lookback),
+        };
+        Ok(self
             .q
-            .select(&matchers, at.saturating_sub(self.lookback), at)
-        {
-            let last = s
-                .samples
-                .iter()
-                .rev()
-                .find(|(ts, _)| self.in_window(*ts, at, self.lookback));
-            if let Some(&(ts, v)) = last
-                && !is_stale(v)
-            {
-                out.push((s.labels, ts, v));
-            }
-        }
-        Ok(out)
+            .select_newest(&matchers, start, at)
+            .into_iter()
+            .filter(|&(_, _, v)| !is_stale(v))
+            .collect())
     }
 
     /// A range vector selector `vs[range]` at `t`: the samples in the window, markers removed.
