@@ -239,6 +239,7 @@ fn benches(c: &mut Criterion) {
         "one cycle: {results} result samples from {} rules",
         exprs.len()
     );
+    print_breakdown(&engine, &store, &exprs, at);
     c.bench_function("cycle: 50 rules at one instant over 100k series", |b| {
         b.iter(|| {
             for e in &exprs {
@@ -246,6 +247,31 @@ fn benches(c: &mut Criterion) {
             }
         })
     });
+}
+
+/// The ten costliest rules (best of three evaluations each), to show where a cycle goes.
+fn print_breakdown(engine: &Engine, store: &Store, exprs: &[Expr], at: i64) {
+    let mut costs: Vec<(std::time::Duration, &str)> = RULES
+        .iter()
+        .zip(exprs)
+        .map(|(rule, e)| {
+            let best = (0..3)
+                .map(|_| {
+                    let started = Instant::now();
+                    black_box(engine.instant(store, e, at).ok());
+                    started.elapsed()
+                })
+                .min()
+                .unwrap_or_default();
+            (best, *rule)
+        })
+        .collect();
+    let total: std::time::Duration = costs.iter().map(|c| c.0).sum();
+    costs.sort_by_key(|c| std::cmp::Reverse(c.0));
+    println!("per rule (best of 3), sum {total:.1?}; the ten costliest:");
+    for (cost, rule) in costs.iter().take(10) {
+        println!("  {cost:>10.1?}  {rule}");
+    }
 }
 
 criterion_group! {

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::model::{AlertsSnapshot, Source, SourceStatus};
-use super::promql::{Compat, Engine, MatchOp, Matcher, MemStore, Queryable, SeriesData};
+use super::promql::{Compat, Engine, Labels, MatchOp, Matcher, MemStore, Queryable, SeriesData};
 use super::remote::{self, RemoteState};
 use super::rulefile::{self, RuleFile};
 use super::rules::{EvalTarget, GroupState};
@@ -95,6 +95,22 @@ impl Queryable for EnvView<'_> {
         // The trait's select, not the store's own (which returns ids).
         let mut out = Queryable::select(self.store, &scraped, start_ms, end_ms);
         out.extend(self.outputs.select(matchers, start_ms, end_ms));
+        out
+    }
+
+    /// As `select`, so instant selectors read the store's newest samples without decoding.
+    fn select_newest(
+        &self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Vec<(Labels, i64, f64)> {
+        let mut scraped: Vec<Matcher> = matchers.to_vec();
+        if let Some(c) = self.cluster {
+            scraped.push(c.clone());
+        }
+        let mut out = self.store.select_newest(&scraped, start_ms, end_ms);
+        out.extend(self.outputs.select_newest(matchers, start_ms, end_ms));
         out
     }
 }

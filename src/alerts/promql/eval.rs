@@ -185,23 +185,17 @@ impl Ctx<'_> {
     ) -> Result<Vec<(Labels, i64, f64)>, EvalError> {
         let at = self.at_time(t, &vs.offset, &vs.at);
         let matchers = self.matchers(vs)?;
-        let mut out = Vec::new();
-        for s in self
+        // The window as `select_newest` takes it (inclusive): left-open in 3.x, closed in 2.x.
+        let start = match self.compat {
+            Compat::V3 => at.saturating_sub(self.lookback).saturating_add(1),
+            Compat::V2 => at.saturating_sub(self.lookback),
+        };
+        Ok(self
             .q
-            .select(&matchers, at.saturating_sub(self.lookback), at)
-        {
-            let last = s
-                .samples
-                .iter()
-                .rev()
-                .find(|(ts, _)| self.in_window(*ts, at, self.lookback));
-            if let Some(&(ts, v)) = last
-                && !is_stale(v)
-            {
-                out.push((s.labels, ts, v));
-            }
-        }
-        Ok(out)
+            .select_newest(&matchers, start, at)
+            .into_iter()
+            .filter(|&(_, _, v)| !is_stale(v))
+            .collect())
     }
 
     /// A range vector selector `vs[range]` at `t`: the samples in the window, markers removed.
@@ -371,48 +365,49 @@ fn drop_name(labels: Labels) -> Labels {
 
 /// Drops the flagged names and refuses results where two elements end up the same series.
 pub(super) fn cleanup_vector(elems: Vec<Elem>) -> Result<Vec<(Labels, f64)>, EvalError> {
-    let mut out = Vec::with_capacity(elems.len());
-    let mut seen = std::collections::HashSet::new();
-    let mut dups = false;
-    for e in elems {
-        let labels = if e.drop_name {
-            drop_name(e.labels)
-        } else {
-            e.labels
-        };
-        if !seen.insert(labels.clone()) {
-            dups = true;
-        }
-        out.push((labels, e.v));
-    }
-    if dups {
-        return Err(EvalError::Runtime(
-            "vector cannot contain metrics with the same labelset".into(),
-        ));
-    }
+    let out: Vec<(Labels, f64)> = elems
+        .into_iter()
+        .map(|e| {
+            let labels = if e.drop_name {
+                drop_name(e.labels)
+            } else {
+                e.labels
+            };
+            (labels, e.v)
+        })
+        .collect();
+    no_duplicates(out.iter().map(|(labels, _)| labels))?;
     Ok(out)
 }
 
 /// [`cleanup_vector`] for range vectors.
 pub(super) fn cleanup_matrix(series: Vec<Series>) -> Result<Vec<Series>, EvalError> {
-    let mut out: Vec<Series> = Vec::with_capacity(series.len());
-    let mut seen = std::collections::HashSet::new();
-    for s in series {
-        let labels = if s.drop_name {
-            drop_name(s.labels)
-        } else {
-            s.labels
-        };
-        if !seen.insert(labels.clone()) {
+    let out: Vec<Series> = series
+        .into_iter()
+        .map(|s| Series {
+            labels: if s.drop_name {
+                drop_name(s.labels)
+            } else {
+                s.labels
+            },
+            samples: s.samples,
+            drop_name: false,
+        })
+        .collect();
+    no_duplicates(out.iter().map(|s| &s.labels))?;
+    Ok(out)
+}
+
+/// Refuses a result with two series of the same labels (checked by reference: copying every
+/// result's labels into a set cost as much as the rest of the clean-up).
+fn no_duplicates<'l>(labels: impl ExactSizeIterator<Item = &'l Labels>) -> Result<(), EvalError> {
+    let mut seen = std::collections::HashSet::with_capacity(labels.len());
+    for l in labels {
+        if !seen.insert(l) {
             return Err(EvalError::Runtime(
                 "vector cannot contain metrics with the same labelset".into(),
             ));
         }
-        out.push(Series {
-            labels,
-            samples: s.samples,
-            drop_name: false,
-        });
     }
-    Ok(out)
+    Ok(())
 }

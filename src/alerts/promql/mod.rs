@@ -44,6 +44,25 @@ pub trait Queryable {
     /// Every series matching all `matchers`, with its samples `start_ms <= t <= end_ms` (both
     /// ends inclusive; the evaluator applies 2.x/3.x window rules itself).
     fn select(&self, matchers: &[Matcher], start_ms: i64, end_ms: i64) -> Vec<SeriesData>;
+
+    /// Every series matching all `matchers` that has a sample with `start_ms <= t <= end_ms`,
+    /// with its labels and its newest such sample (a staleness marker included): what an
+    /// instant selector reads. The default goes through [`Queryable::select`]; a store that can
+    /// find the newest sample without reading the whole window should override it.
+    fn select_newest(
+        &self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Vec<(Labels, i64, f64)> {
+        self.select(matchers, start_ms, end_ms)
+            .into_iter()
+            .filter_map(|s| {
+                let &(t, v) = s.samples.last()?;
+                Some((s.labels, t, v))
+            })
+            .collect()
+    }
 }
 
 /// One element of an instant vector.

@@ -1,8 +1,17 @@
 //! The console's scraped series store as a [`Queryable`], so alert rules run over what the
 //! console already scrapes.
 
-use super::{Queryable, SeriesData};
-use crate::metrics::store::{Matcher, Store};
+use super::{Labels, Queryable, SeriesData};
+use crate::metrics::store::{Matcher, SeriesId, Store};
+
+/// A series' labels as owned strings, built only for series that make it into a result.
+fn owned_labels(store: &Store, id: SeriesId) -> Labels {
+    store
+        .labels(id)
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
 
 impl Queryable for Store {
     fn select(&self, matchers: &[Matcher], start_ms: i64, end_ms: i64) -> Vec<SeriesData> {
@@ -11,14 +20,91 @@ impl Queryable for Store {
             .filter_map(|id| {
                 let samples = self.samples(id, start_ms, end_ms);
                 (!samples.is_empty()).then(|| SeriesData {
-                    labels: self
-                        .labels(id)
-                        .into_iter()
-                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                        .collect(),
+                    labels: owned_labels(self, id),
                     samples,
                 })
             })
             .collect()
+    }
+
+    /// The series' newest sample straight from the store: no chunk is decoded when that sample
+    /// is the newest one the series has, which it is when rules run at "now".
+    fn select_newest(
+        &self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Vec<(Labels, i64, f64)> {
+        Store::select(self, matchers)
+            .into_iter()
+            .filter_map(|id| {
+                let (t, v) = self.newest_in(id, start_ms, end_ms)?;
+                Some((owned_labels(self, id), t, v))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::store::{Incoming, MatchOp, STALE_NAN_BITS, StoreConfig};
+
+    /// The override answers as the trait's default (the newest sample of `select`'s window)
+    /// would: a window ending before the newest sample, one holding nothing, and a staleness
+    /// marker, which is returned for the evaluator to drop.
+    #[test]
+    fn select_newest_agrees_with_the_window_select_returns() {
+        let mut store = Store::new(StoreConfig::default());
+        let (a, b) = (store.target("a"), store.target("b"));
+        for i in 0..300i64 {
+            let up = [("job", "a")];
+            store.ingest(
+                a,
+                i * 15_000,
+                [Incoming {
+                    name: "up",
+                    labels: &up,
+                    value: i as f64,
+                    timestamp_ms: None,
+                }],
+            );
+        }
+        let up = [("job", "b")];
+        store.ingest(
+            b,
+            0,
+            [Incoming {
+                name: "up",
+                labels: &up,
+                value: 1.0,
+                timestamp_ms: None,
+            }],
+        );
+        store.target_down(b, 15_000, false);
+        let m = [Matcher::new("__name__", MatchOp::Equal, "up").unwrap()];
+        for (start, end) in [
+            (0, 299 * 15_000),
+            (1_000_000, 2_000_000),
+            (7_000, 14_999),
+            (15_000, 15_000),
+        ] {
+            let default: Vec<(Labels, i64, f64)> = Queryable::select(&store, &m, start, end)
+                .into_iter()
+                .filter_map(|s| {
+                    let &(t, v) = s.samples.last()?;
+                    Some((s.labels, t, v))
+                })
+                .collect();
+            let got = store.select_newest(&m, start, end);
+            assert_eq!(
+                format!("{got:?}"),
+                format!("{default:?}"),
+                "window {start}..={end}"
+            );
+        }
+        let stale = store.select_newest(&m, 15_000, 15_000);
+        assert!(stale.iter().any(|(_, _, v)| v.to_bits() == STALE_NAN_BITS));
+        assert_eq!(store.select_newest(&m, 1_000_000, 2_000_000).len(), 1);
     }
 }

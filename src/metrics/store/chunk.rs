@@ -55,20 +55,36 @@ struct BitReader<'a> {
 }
 
 impl BitReader<'_> {
+    /// The next `n` bits (`n` ≤ 64), or `None` when fewer are left. Reads a whole big-endian
+    /// word (and, when the bits straddle it, one more byte) instead of looping bit by bit:
+    /// decoding is what evaluating a range selector over many series mostly costs.
     fn read(&mut self, n: u32) -> Option<u64> {
-        let mut remaining = n.min(64);
-        let mut out = 0u64;
-        while remaining > 0 {
-            let byte = *self.buf.get(usize::try_from(self.pos / 8).ok()?)?;
-            let used = (self.pos % 8) as u32;
-            let free = 8 - used;
-            let take = free.min(remaining);
-            let part = (u64::from(byte) >> (free - take)) & ((1u64 << take) - 1);
-            out = (out << take) | part;
-            self.pos += u64::from(take);
-            remaining -= take;
+        let n = n.min(64);
+        if n == 0 {
+            return Some(0);
         }
-        Some(out)
+        let end = self.pos.checked_add(u64::from(n))?;
+        if end > (self.buf.len() as u64).saturating_mul(8) {
+            return None;
+        }
+        let byte = usize::try_from(self.pos / 8).ok()?;
+        let off = (self.pos % 8) as u32;
+        let rest = self.buf.get(byte..).unwrap_or(&[]);
+        let mut word = match rest.first_chunk::<8>() {
+            Some(w) => u64::from_be_bytes(*w),
+            None => {
+                let mut w = [0u8; 8];
+                for (dst, src) in w.iter_mut().zip(rest) {
+                    *dst = *src;
+                }
+                u64::from_be_bytes(w)
+            }
+        } << off;
+        if off + n > 64 {
+            word |= u64::from(rest.get(8).copied().unwrap_or(0)) >> (8 - off);
+        }
+        self.pos = end;
+        Some(word >> (64 - n))
     }
 
     fn bit(&mut self) -> Option<bool> {
