@@ -88,8 +88,9 @@ pub(super) fn get<'l>(labels: &'l Labels, name: &str) -> Option<&'l str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// Sets (or, with an empty value, removes) a label, keeping the labels sorted.
-pub(super) fn set_label(labels: &mut Labels, name: &str, value: &str) {
+/// Sets (or, with an empty value, removes) a label, keeping the labels sorted (Prometheus's
+/// `labels.Builder.Set`); rule evaluation relabels with it too.
+pub(crate) fn set_label(labels: &mut Labels, name: &str, value: &str) {
     match labels.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
         Ok(i) if value.is_empty() => {
             labels.remove(i);

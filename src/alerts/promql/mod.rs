@@ -24,6 +24,7 @@ mod over_time;
 mod store;
 mod support;
 pub use eval::matcher;
+pub(crate) use eval::set_label;
 pub use mem::MemStore;
 pub use support::check_supported;
 

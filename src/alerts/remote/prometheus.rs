@@ -89,12 +89,13 @@ fn alert(
     }))
 }
 
-/// How a rule's origin is written for Prometheus's rules: "FILE: GROUP".
+/// How a rule's origin is written for Prometheus's rules: "FILE › GROUP", as the local
+/// evaluator writes its own, so both sources read alike in the detail.
 pub(crate) fn origin(file: &str, group: &str) -> String {
     if file.is_empty() {
         group.to_string()
     } else {
-        format!("{file}: {group}")
+        format!("{file} › {group}")
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::{Candidate, DUPLICATE_RECORD, QueryFn, RuleState, Timing};
-use crate::alerts::promql::{Engine, Expr, Labels, Queryable, Value};
+use crate::alerts::promql::{Engine, Expr, Labels, Queryable, Value, set_label};
 use crate::alerts::rulefile::RuleKind;
 use crate::alerts::template::{self, TemplateData};
 
@@ -24,23 +24,6 @@ pub fn query_vector(
         Value::String { .. } | Value::Matrix(_) => {
             Err("rule result is not a vector or scalar".to_owned())
         }
-    }
-}
-
-/// Sets `name` to `value` in sorted `labels`; an empty value removes it (Prometheus's
-/// `labels.Builder.Set`).
-fn set_label(labels: &mut Labels, name: &str, value: &str) {
-    match labels.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
-        Ok(i) if value.is_empty() => {
-            labels.remove(i);
-        }
-        Ok(i) => {
-            if let Some(slot) = labels.get_mut(i) {
-                slot.1 = value.to_owned();
-            }
-        }
-        Err(_) if value.is_empty() => {}
-        Err(i) => labels.insert(i, (name.to_owned(), value.to_owned())),
     }
 }
 

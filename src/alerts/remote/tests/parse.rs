@@ -74,7 +74,7 @@ fn prometheus_rules_from_a_real_2_42_answer() {
             "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"
         )
     );
-    assert_eq!(broken.origin, "/tmp/rfx/rules.yml: demo");
+    assert_eq!(broken.origin, "/tmp/rfx/rules.yml › demo");
     assert!(
         broken.expr.starts_with("(label_replace(vector(1)"),
         "{}",
@@ -96,7 +96,7 @@ fn prometheus_rules_from_a_real_2_42_answer() {
     assert_eq!(alerts[0].expr.as_deref(), Some("vector(1)"));
     assert_eq!(
         alerts[0].origin.as_deref(),
-        Some("/tmp/rfx/rules.yml: demo")
+        Some("/tmp/rfx/rules.yml › demo")
     );
     let plain = prometheus::alerts(&fixture("prom-alerts"), "prod").expect("parses");
     let same: Vec<_> = alerts
