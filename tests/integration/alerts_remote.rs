@@ -195,7 +195,7 @@ fn alert_state_from_real_prometheus_and_alertmanager() {
         state
             .rules
             .iter()
-            .all(|r| r.origin.ends_with(": remote-test"))
+            .all(|r| r.origin.ends_with(" › remote-test"))
     );
     let ours = state
         .silences
