@@ -307,10 +307,12 @@ fn unreachable_state(env: &EnvSetup, why: &str) -> RemoteState {
 
 async fn main_loop(
     setup: Setup,
-    mut remote_rx: mpsc::Receiver<(usize, RemoteState)>,
+    remote_rx: mpsc::Receiver<(usize, RemoteState)>,
     ui: mpsc::UnboundedSender<Msg>,
     clock: Clock,
 ) {
+    // None once the poller is gone (or was never started: no remote source configured).
+    let mut remote_rx = Some(remote_rx);
     let now_ms = clock().as_millisecond();
     let evaluating = setup.store.is_some() && !setup.rules.files.is_empty();
     let mut local: Vec<LocalEnv> = if evaluating {
@@ -362,7 +364,7 @@ async fn main_loop(
                     }
                 }
             }
-            answer = remote_rx.recv(), if !remote.is_empty() => {
+            answer = next_remote(&mut remote_rx) => {
                 if let Some((i, state)) = answer
                     && let Some(slot) = remote.get_mut(i)
                 {
@@ -372,6 +374,19 @@ async fn main_loop(
             }
         }
     }
+}
+
+/// The next remote answer. A closed channel (no poller) is dropped and never ready again:
+/// selecting on a closed receiver's `recv` would return at once, forever, and spin a core.
+async fn next_remote<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
+    let Some(r) = rx.as_mut() else {
+        return std::future::pending().await;
+    };
+    let answer = r.recv().await;
+    if answer.is_none() {
+        *rx = None;
+    }
+    answer
 }
 
 /// Everything the alerts view shows now: per environment, the local alerts merged into the
@@ -415,4 +430,35 @@ fn build_snapshot(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::sync::mpsc;
+
+    use super::next_remote;
+
+    #[tokio::test]
+    async fn a_closed_poller_channel_is_never_ready_again() {
+        // No remote configured: the sender is gone before the loop starts. The old loop selected
+        // on `recv()` of the closed channel, which is ready at once every time: 100% of a core.
+        let (tx, rx) = mpsc::channel::<u32>(1);
+        drop(tx);
+        let mut rx = Some(rx);
+        assert_eq!(next_remote(&mut rx).await, None, "the close is seen once");
+        assert!(rx.is_none());
+        let again = tokio::time::timeout(Duration::from_millis(50), next_remote(&mut rx)).await;
+        assert!(again.is_err(), "then it waits, it does not return");
+    }
+
+    #[tokio::test]
+    async fn answers_come_through_while_the_poller_runs() {
+        let (tx, rx) = mpsc::channel::<u32>(1);
+        let mut rx = Some(rx);
+        tx.send(7).await.unwrap();
+        assert_eq!(next_remote(&mut rx).await, Some(7));
+        assert!(rx.is_some());
+    }
 }
