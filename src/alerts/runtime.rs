@@ -453,6 +453,63 @@ mod tests {
         assert!(again.is_err(), "then it waits, it does not return");
     }
 
+    /// One environment's rules see its own clusters' series only, and alerts carry the
+    /// `cluster` label of the series that matched.
+    #[test]
+    fn an_environment_evaluates_over_its_own_clusters() {
+        use crate::alerts::model::AlertState;
+        use crate::metrics::store::{Incoming, Store, StoreConfig};
+
+        let mut store = Store::new(StoreConfig::default());
+        let t0 = 1_795_000_000_000i64;
+        for (cluster, up) in [("prod-eastus", 0.0), ("dev", 0.0)] {
+            let target = store.target(cluster);
+            let labels = [("cluster", cluster), ("job", "pods")];
+            for i in 0..3 {
+                store.ingest(
+                    target,
+                    t0 + i * 15_000,
+                    [Incoming {
+                        name: "up",
+                        labels: &labels,
+                        value: up,
+                        timestamp_ms: None,
+                    }],
+                );
+            }
+        }
+        let file = super::rulefile::parse(
+            "r.yml",
+            "groups:\n  - name: g\n    interval: 15s\n    rules:\n      - alert: Down\n        expr: up == 0\n",
+        )
+        .expect("rule file");
+        let env = super::EnvSetup {
+            name: "prod".into(),
+            clusters: vec!["prod-eastus".into()],
+            compat: super::Compat::V3,
+            prometheus: None,
+            alertmanager: None,
+        };
+        let mut local = super::LocalEnv::new(&env, &[file], Duration::from_secs(15), t0);
+        assert!(local.run_due(&store, t0 + 30_000), "the group was due");
+        let alerts: Vec<_> = local
+            .groups
+            .iter()
+            .flat_map(|s| s.group.alerts("prod"))
+            .collect();
+        assert_eq!(alerts.len(), 1, "dev's target is not prod's: {alerts:?}");
+        assert_eq!(alerts[0].label("cluster"), Some("prod-eastus"));
+        assert_eq!(
+            alerts[0].state,
+            AlertState::Firing,
+            "no `for`: fires at once"
+        );
+        assert!(
+            !local.run_due(&store, t0 + 31_000),
+            "not due again within its interval"
+        );
+    }
+
     #[tokio::test]
     async fn answers_come_through_while_the_poller_runs() {
         let (tx, rx) = mpsc::channel::<u32>(1);
