@@ -142,6 +142,11 @@ impl GroupState {
         &self.name
     }
 
+    /// The group's expressions, in rule order.
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.rules.iter().map(|r| &r.rule.parsed)
+    }
+
     pub fn interval(&self) -> Duration {
         self.interval
     }

@@ -10,7 +10,10 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::model::{AlertsSnapshot, Source, SourceStatus};
-use super::promql::{Compat, Engine, Labels, MatchOp, Matcher, MemStore, Queryable, SeriesData};
+use super::promql::{
+    Compat, Engine, Labels, LabelsRef, MatchOp, Matcher, MemStore, Queryable, SelectionCache,
+    SeriesData, SeriesRef,
+};
 use super::remote::{self, RemoteState};
 use super::rulefile::{self, RuleFile};
 use super::rules::{EvalTarget, GroupState};
@@ -83,17 +86,27 @@ struct EnvView<'a> {
     store: &'a Store,
     /// `cluster=~"a|b"`: the environment's clusters. None: every series (one environment).
     cluster: Option<&'a Matcher>,
+    /// The store's selections the group's rules share (the store does not change while the
+    /// group runs; the outputs do, so they are read afresh).
+    cache: SelectionCache<'a>,
     outputs: &'a mut MemStore,
 }
 
-impl Queryable for EnvView<'_> {
-    fn select(&self, matchers: &[Matcher], start_ms: i64, end_ms: i64) -> Vec<SeriesData> {
+impl EnvView<'_> {
+    /// The selection as the scraped store answers it: the environment's clusters only.
+    fn scraped(&self, matchers: &[Matcher]) -> Vec<Matcher> {
         let mut scraped: Vec<Matcher> = matchers.to_vec();
         if let Some(c) = self.cluster {
             scraped.push(c.clone());
         }
+        scraped
+    }
+}
+
+impl Queryable for EnvView<'_> {
+    fn select(&self, matchers: &[Matcher], start_ms: i64, end_ms: i64) -> Vec<SeriesData> {
         // The trait's select, not the store's own (which returns ids).
-        let mut out = Queryable::select(self.store, &scraped, start_ms, end_ms);
+        let mut out = Queryable::select(self.store, &self.scraped(matchers), start_ms, end_ms);
         out.extend(self.outputs.select(matchers, start_ms, end_ms));
         out
     }
@@ -105,12 +118,37 @@ impl Queryable for EnvView<'_> {
         start_ms: i64,
         end_ms: i64,
     ) -> Vec<(Labels, i64, f64)> {
-        let mut scraped: Vec<Matcher> = matchers.to_vec();
-        if let Some(c) = self.cluster {
-            scraped.push(c.clone());
-        }
-        let mut out = self.store.select_newest(&scraped, start_ms, end_ms);
+        let mut out = self
+            .store
+            .select_newest(&self.scraped(matchers), start_ms, end_ms);
         out.extend(self.outputs.select_newest(matchers, start_ms, end_ms));
+        out
+    }
+
+    /// What the evaluator reads: the store's labels borrowed, its selections shared between
+    /// the group's rules.
+    fn select_ref(&self, matchers: &[Matcher], start_ms: i64, end_ms: i64) -> Vec<SeriesRef<'_>> {
+        let mut out = self.cache.select_ref(matchers, start_ms, end_ms, || {
+            self.store
+                .select_ref(&self.scraped(matchers), start_ms, end_ms)
+        });
+        out.extend(self.outputs.select_ref(matchers, start_ms, end_ms));
+        out
+    }
+
+    fn select_newest_ref(
+        &self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Vec<(LabelsRef<'_>, i64, f64)> {
+        let mut out = self
+            .cache
+            .select_newest_ref(matchers, start_ms, end_ms, || {
+                self.store
+                    .select_newest_ref(&self.scraped(matchers), start_ms, end_ms)
+            });
+        out.extend(self.outputs.select_newest_ref(matchers, start_ms, end_ms));
         out
     }
 }
@@ -183,6 +221,7 @@ impl LocalEnv {
             let mut view = EnvView {
                 store,
                 cluster: self.cluster.as_ref(),
+                cache: SelectionCache::plan(&self.engine, s.group.exprs(), at),
                 outputs: &mut self.outputs,
             };
             s.group.eval(&self.engine, &mut view, at, &[]);

@@ -2,8 +2,9 @@
 //! the mean that switches to incremental on overflow, NaN ordering of min/max/topk).
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use foldhash::HashMap;
 
 use promql_parser::parser::token::{
     T_AVG, T_BOTTOMK, T_COUNT, T_COUNT_VALUES, T_GROUP, T_LIMITK, T_MAX, T_MIN, T_QUANTILE,
@@ -13,7 +14,7 @@ use promql_parser::parser::{AggregateExpr, LabelModifier};
 
 use super::eval::{Ctx, Elem, V, set_label};
 use super::math::{Mean, kahan_inc, quantile};
-use super::{EvalError, Labels};
+use super::{EvalError, LabelsRef};
 
 /// Whether label `name` is part of an element's group key.
 fn in_group(name: &str, modifier: Option<&LabelModifier>) -> bool {
@@ -27,7 +28,7 @@ fn in_group(name: &str, modifier: Option<&LabelModifier>) -> bool {
 }
 
 /// The labels of the group an element belongs to.
-fn group_labels(labels: &Labels, modifier: Option<&LabelModifier>) -> Labels {
+fn group_labels<'a>(labels: &LabelsRef<'a>, modifier: Option<&LabelModifier>) -> LabelsRef<'a> {
     labels
         .iter()
         .filter(|(k, _)| in_group(k, modifier))
@@ -40,16 +41,19 @@ fn group_labels(labels: &Labels, modifier: Option<&LabelModifier>) -> Labels {
 /// Groups are found by a hash of the element's key labels, compared in place, so the key is
 /// copied into owned strings once per group rather than once per element: `sum by (job)` over
 /// tens of thousands of series otherwise spends most of its time allocating keys.
-fn groups(elems: Vec<Elem>, modifier: Option<&LabelModifier>) -> Vec<(Labels, Vec<Elem>)> {
-    let state = RandomState::new();
-    let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
-    let mut out: Vec<(Labels, Vec<Elem>)> = Vec::new();
+fn groups<'a>(
+    elems: Vec<Elem<'a>>,
+    modifier: Option<&LabelModifier>,
+) -> Vec<(LabelsRef<'a>, Vec<Elem<'a>>)> {
+    let state = foldhash::fast::RandomState::default();
+    let mut index: HashMap<u64, Vec<usize>> = HashMap::default();
+    let mut out: Vec<(LabelsRef<'a>, Vec<Elem<'a>>)> = Vec::new();
     for e in elems {
         let key = || e.labels.iter().filter(|(k, _)| in_group(k, modifier));
         let mut h = state.build_hasher();
         for (k, v) in key() {
-            k.hash(&mut h);
-            v.hash(&mut h);
+            k.as_ref().hash(&mut h);
+            v.as_ref().hash(&mut h);
         }
         let slot = index.entry(h.finish()).or_default();
         let found = slot
@@ -72,7 +76,7 @@ fn groups(elems: Vec<Elem>, modifier: Option<&LabelModifier>) -> Vec<(Labels, Ve
     out
 }
 
-fn scalar_param(ctx: &Ctx, a: &AggregateExpr, t: i64, depth: usize) -> Result<f64, EvalError> {
+fn scalar_param(ctx: &Ctx<'_>, a: &AggregateExpr, t: i64, depth: usize) -> Result<f64, EvalError> {
     match a.param.as_deref().map(|p| ctx.eval(p, t, depth)) {
         Some(Ok(V::Scalar(v))) => Ok(v),
         Some(Err(e)) => Err(e),
@@ -94,7 +98,12 @@ fn k_param(v: f64) -> Result<usize, EvalError> {
     Ok(usize::try_from(v as i64).unwrap_or(0))
 }
 
-pub(super) fn eval(ctx: &Ctx, a: &AggregateExpr, t: i64, depth: usize) -> Result<V, EvalError> {
+pub(super) fn eval<'a>(
+    ctx: &Ctx<'a>,
+    a: &AggregateExpr,
+    t: i64,
+    depth: usize,
+) -> Result<V<'a>, EvalError> {
     let id = a.op.id();
     let modifier = a.modifier.as_ref();
     let elems = match ctx.eval(&a.expr, t, depth)? {
@@ -130,8 +139,8 @@ pub(super) fn eval(ctx: &Ctx, a: &AggregateExpr, t: i64, depth: usize) -> Result
             if !valid_label_name(&label) {
                 return Err(EvalError::Runtime(format!("invalid label name {label:?}")));
             }
-            let mut counted: Vec<(Labels, f64)> = Vec::new();
-            let mut index: std::collections::HashMap<Labels, usize> = Default::default();
+            let mut counted: Vec<(LabelsRef<'a>, f64)> = Vec::new();
+            let mut index: HashMap<LabelsRef<'a>, usize> = HashMap::default();
             for e in elems {
                 let mut key = group_labels(&e.labels, modifier);
                 set_label(&mut key, &label, &super::funcs::go_float(e.v));

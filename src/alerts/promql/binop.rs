@@ -1,7 +1,7 @@
 //! Binary operators: arithmetic, comparison (filtering or `bool`), the set operators, and vector
 //! matching (`on`/`ignoring`, `group_left`/`group_right`) with Prometheus's error texts.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 
 use promql_parser::label::Labels as NameList;
 use promql_parser::parser::token::{
@@ -11,7 +11,7 @@ use promql_parser::parser::token::{
 use promql_parser::parser::{BinModifier, BinaryExpr, LabelModifier, VectorMatchCardinality};
 
 use super::eval::{Ctx, Elem, V, fmt_labels, set_label};
-use super::{EvalError, Labels};
+use super::{EvalError, LabelsRef};
 
 fn op_name(id: TokenId) -> String {
     promql_parser::parser::token::TokenType::new(id).to_string()
@@ -47,7 +47,12 @@ fn apply(id: TokenId, l: f64, r: f64) -> Result<(f64, bool), EvalError> {
     })
 }
 
-pub(super) fn eval(ctx: &Ctx, b: &BinaryExpr, t: i64, depth: usize) -> Result<V, EvalError> {
+pub(super) fn eval<'a>(
+    ctx: &Ctx<'a>,
+    b: &BinaryExpr,
+    t: i64,
+    depth: usize,
+) -> Result<V<'a>, EvalError> {
     let id = b.op.id();
     let lhs = ctx.eval(&b.lhs, t, depth)?;
     let rhs = ctx.eval(&b.rhs, t, depth)?;
@@ -83,12 +88,12 @@ pub(super) fn eval(ctx: &Ctx, b: &BinaryExpr, t: i64, depth: usize) -> Result<V,
 
 fn scalar_op(
     id: TokenId,
-    vector: Vec<Elem>,
+    vector: Vec<Elem<'_>>,
     scalar: f64,
     scalar_left: bool,
     return_bool: bool,
     drop: bool,
-) -> Result<V, EvalError> {
+) -> Result<V<'_>, EvalError> {
     let mut out = Vec::with_capacity(vector.len());
     for e in vector {
         let (l, r) = if scalar_left {
@@ -116,7 +121,7 @@ fn scalar_op(
 }
 
 /// The matching key of a series: the `on` labels, or all but the `ignoring` ones and the name.
-fn signature(labels: &Labels, matching: Option<&LabelModifier>) -> Labels {
+fn signature<'a>(labels: &LabelsRef<'a>, matching: Option<&LabelModifier>) -> LabelsRef<'a> {
     match matching {
         Some(LabelModifier::Include(on)) => labels
             .iter()
@@ -125,7 +130,7 @@ fn signature(labels: &Labels, matching: Option<&LabelModifier>) -> Labels {
             .collect(),
         Some(LabelModifier::Exclude(ign)) => labels
             .iter()
-            .filter(|(k, _)| k != "__name__" && !ign.labels.iter().any(|n| n == k))
+            .filter(|(k, _)| k != "__name__" && !ign.labels.iter().any(|n| *n == *k))
             .cloned()
             .collect(),
         None => labels
@@ -136,17 +141,22 @@ fn signature(labels: &Labels, matching: Option<&LabelModifier>) -> Labels {
     }
 }
 
-fn set_and(l: Vec<Elem>, r: Vec<Elem>, m: Option<&BinModifier>, unless: bool) -> Vec<Elem> {
+fn set_and<'a>(
+    l: Vec<Elem<'a>>,
+    r: Vec<Elem<'a>>,
+    m: Option<&BinModifier>,
+    unless: bool,
+) -> Vec<Elem<'a>> {
     let matching = m.and_then(|m| m.matching.as_ref());
-    let right: HashSet<Labels> = r.iter().map(|e| signature(&e.labels, matching)).collect();
+    let right: HashSet<LabelsRef<'a>> = r.iter().map(|e| signature(&e.labels, matching)).collect();
     l.into_iter()
         .filter(|e| right.contains(&signature(&e.labels, matching)) != unless)
         .collect()
 }
 
-fn set_or(l: Vec<Elem>, r: Vec<Elem>, m: Option<&BinModifier>) -> Vec<Elem> {
+fn set_or<'a>(l: Vec<Elem<'a>>, r: Vec<Elem<'a>>, m: Option<&BinModifier>) -> Vec<Elem<'a>> {
     let matching = m.and_then(|m| m.matching.as_ref());
-    let left: HashSet<Labels> = l.iter().map(|e| signature(&e.labels, matching)).collect();
+    let left: HashSet<LabelsRef<'a>> = l.iter().map(|e| signature(&e.labels, matching)).collect();
     let mut out = l;
     out.extend(
         r.into_iter()
@@ -155,14 +165,14 @@ fn set_or(l: Vec<Elem>, r: Vec<Elem>, m: Option<&BinModifier>) -> Vec<Elem> {
     out
 }
 
-fn vector_op(
+fn vector_op<'a>(
     id: TokenId,
-    lhs: Vec<Elem>,
-    rhs: Vec<Elem>,
+    lhs: Vec<Elem<'a>>,
+    rhs: Vec<Elem<'a>>,
     m: Option<&BinModifier>,
     return_bool: bool,
     drop: bool,
-) -> Result<V, EvalError> {
+) -> Result<V<'a>, EvalError> {
     if lhs.is_empty() || rhs.is_empty() {
         return Ok(V::Vector(Vec::new()));
     }
@@ -173,7 +183,7 @@ fn vector_op(
     }
     let swapped = matches!(card, VectorMatchCardinality::OneToMany(_));
     let (many, one) = if swapped { (rhs, lhs) } else { (lhs, rhs) };
-    let mut one_by_sig: HashMap<Labels, Elem> = HashMap::new();
+    let mut one_by_sig: HashMap<LabelsRef<'a>, Elem<'a>> = HashMap::default();
     for e in one {
         let sig = signature(&e.labels, matching);
         if let Some(dup) = one_by_sig.get(&sig) {
@@ -189,7 +199,7 @@ fn vector_op(
     }
     let one_to_one = matches!(card, VectorMatchCardinality::OneToOne);
     let include: &[String] = card.labels().map_or(&[], |l: &NameList| &l.labels);
-    let mut matched: HashMap<Labels, HashSet<Labels>> = HashMap::new();
+    let mut matched: HashMap<LabelsRef<'a>, HashSet<LabelsRef<'a>>> = HashMap::default();
     let mut out = Vec::new();
     for e in many {
         let sig = signature(&e.labels, matching);
@@ -219,7 +229,7 @@ fn vector_op(
                 }
             }
             None => {
-                matched.insert(sig, HashSet::from([labels.clone()]));
+                matched.insert(sig, HashSet::from_iter([labels.clone()]));
             }
         }
         out.push(Elem {
@@ -233,13 +243,13 @@ fn vector_op(
 
 /// Prometheus's `resultMetric`: one-to-one keeps the `on` labels (or drops the `ignoring` ones);
 /// group_x copies the listed labels from the "one" side.
-fn result_labels(
-    many: &Labels,
-    one: &Labels,
+fn result_labels<'a>(
+    many: &LabelsRef<'a>,
+    one: &LabelsRef<'a>,
     matching: Option<&LabelModifier>,
     one_to_one: bool,
     include: &[String],
-) -> Labels {
+) -> LabelsRef<'a> {
     let mut labels = many.clone();
     if one_to_one {
         match matching {
@@ -247,14 +257,27 @@ fn result_labels(
                 labels.retain(|(k, _)| on.labels.iter().any(|n| n == k));
             }
             Some(LabelModifier::Exclude(ign)) => {
-                labels.retain(|(k, _)| !ign.labels.iter().any(|n| n == k));
+                labels.retain(|(k, _)| !ign.labels.iter().any(|n| *n == *k));
             }
             None => {}
         }
     }
     for name in include {
-        let v = super::eval::get(one, name).unwrap_or("").to_owned();
-        set_label(&mut labels, name, &v);
+        match one.iter().find(|(k, _)| k == name) {
+            // The "one" side's value as it is (borrowed from the store): no copy of the string.
+            Some((_, v)) if !v.is_empty() => {
+                let v = v.clone();
+                match labels.binary_search_by(|(k, _)| k.as_ref().cmp(name)) {
+                    Ok(i) => {
+                        if let Some(slot) = labels.get_mut(i) {
+                            slot.1 = v;
+                        }
+                    }
+                    Err(i) => labels.insert(i, (name.clone().into(), v)),
+                }
+            }
+            _ => set_label(&mut labels, name, ""),
+        }
     }
     labels
 }

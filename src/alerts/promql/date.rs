@@ -35,7 +35,7 @@ fn field(name: &str, secs: f64) -> Option<f64> {
     })
 }
 
-pub(super) fn call(ctx: &Ctx, c: &Call, t: i64, depth: usize) -> Result<V, EvalError> {
+pub(super) fn call<'a>(ctx: &Ctx<'a>, c: &Call, t: i64, depth: usize) -> Result<V<'a>, EvalError> {
     let name = c.func.name;
     let Some(arg) = c.args.args.first() else {
         return Ok(V::Vector(vec![Elem {

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use promql_parser::label::MatchOp as PMatchOp;
 use promql_parser::parser::{AtModifier, Expr, Offset, SubqueryExpr, VectorSelector};
 
-use super::{Compat, EvalError, Labels, MatchOp, Matcher, Queryable};
+use super::{Compat, EvalError, LabelsRef, MatchOp, Matcher, Queryable};
 use crate::metrics::store::is_stale;
 
 /// How deep an expression may nest before evaluation refuses it (the evaluator recurses).
@@ -25,8 +25,8 @@ const MAX_SUBQUERY_STEPS: i64 = 200_000;
 
 /// One element of an intermediate instant vector.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) struct Elem {
-    pub labels: Labels,
+pub(super) struct Elem<'a> {
+    pub labels: LabelsRef<'a>,
     pub v: f64,
     /// Drop `__name__` at the end of the evaluation (delayed name removal).
     pub drop_name: bool,
@@ -34,22 +34,22 @@ pub(super) struct Elem {
 
 /// One series of an intermediate range vector.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) struct Series {
-    pub labels: Labels,
+pub(super) struct Series<'a> {
+    pub labels: LabelsRef<'a>,
     pub samples: Vec<(i64, f64)>,
     pub drop_name: bool,
 }
 
 /// An intermediate value.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) enum V {
+pub(super) enum V<'a> {
     Scalar(f64),
     Str(String),
-    Vector(Vec<Elem>),
-    Matrix(Vec<Series>),
+    Vector(Vec<Elem<'a>>),
+    Matrix(Vec<Series<'a>>),
 }
 
-impl V {
+impl V<'_> {
     pub fn type_name(&self) -> &'static str {
         match self {
             V::Scalar(_) => "scalar",
@@ -62,7 +62,7 @@ impl V {
 
 /// One evaluation: the data, the settings, and the query's start and end (for `@ start()`).
 pub(super) struct Ctx<'a> {
-    pub q: &'a dyn Queryable,
+    pub q: &'a (dyn Queryable + 'a),
     pub compat: Compat,
     pub lookback: i64,
     pub start: i64,
@@ -81,32 +81,37 @@ fn system_ms(t: &SystemTime) -> i64 {
     }
 }
 
-pub(super) fn get<'l>(labels: &'l Labels, name: &str) -> Option<&'l str> {
+pub(super) fn get<'l, S: AsRef<str>>(labels: &'l [(S, S)], name: &str) -> Option<&'l str> {
     labels
         .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+        .find(|(k, _)| k.as_ref() == name)
+        .map(|(_, v)| v.as_ref())
 }
 
 /// Sets (or, with an empty value, removes) a label, keeping the labels sorted (Prometheus's
-/// `labels.Builder.Set`); rule evaluation relabels with it too.
-pub(crate) fn set_label(labels: &mut Labels, name: &str, value: &str) {
-    match labels.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
+/// `labels.Builder.Set`), in owned [`super::Labels`] (rule evaluation relabels with it too) or
+/// the evaluator's [`LabelsRef`].
+pub(crate) fn set_label<S: AsRef<str> + From<String>>(
+    labels: &mut Vec<(S, S)>,
+    name: &str,
+    value: &str,
+) {
+    match labels.binary_search_by(|(k, _)| k.as_ref().cmp(name)) {
         Ok(i) if value.is_empty() => {
             labels.remove(i);
         }
         Ok(i) => {
             if let Some(slot) = labels.get_mut(i) {
-                slot.1 = value.to_owned();
+                slot.1 = S::from(value.to_owned());
             }
         }
         Err(_) if value.is_empty() => {}
-        Err(i) => labels.insert(i, (name.to_owned(), value.to_owned())),
+        Err(i) => labels.insert(i, (S::from(name.to_owned()), S::from(value.to_owned()))),
     }
 }
 
 /// Labels as Prometheus prints them in messages: `name{a="b", c="d"}`.
-pub(super) fn fmt_labels(labels: &Labels) -> String {
+pub(super) fn fmt_labels(labels: &LabelsRef<'_>) -> String {
     let name = get(labels, "__name__").unwrap_or("");
     let rest: Vec<String> = labels
         .iter()
@@ -128,7 +133,7 @@ pub fn matcher(name: &str, op: MatchOp, value: &str, compat: Compat) -> Result<M
     made.map_err(EvalError::Parse)
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     /// The time a selector reads at: `@` replaces the evaluation time, then `offset` moves it.
     pub fn at_time(&self, t: i64, offset: &Option<Offset>, at: &Option<AtModifier>) -> i64 {
         let base = match at {
@@ -144,7 +149,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn matchers(&self, vs: &VectorSelector) -> Result<Vec<Matcher>, EvalError> {
+    pub fn matchers(&self, vs: &VectorSelector) -> Result<Vec<Matcher>, EvalError> {
         if !vs.matchers.or_matchers.is_empty() {
             return Err(EvalError::Unsupported(
                 "\"or\" inside a label matcher list".into(),
@@ -183,20 +188,33 @@ impl Ctx<'_> {
         &self,
         vs: &VectorSelector,
         t: i64,
-    ) -> Result<Vec<(Labels, i64, f64)>, EvalError> {
-        let at = self.at_time(t, &vs.offset, &vs.at);
+    ) -> Result<Vec<(LabelsRef<'a>, i64, f64)>, EvalError> {
+        let (start, at) = self.instant_window(vs, t);
         let matchers = self.matchers(vs)?;
-        // The window as `select_newest` takes it (inclusive): left-open in 3.x, closed in 2.x.
+        Ok(self
+            .q
+            .select_newest_ref(&matchers, start, at)
+            .into_iter()
+            .filter(|&(_, _, v)| !is_stale(v))
+            .collect())
+    }
+
+    /// The window an instant selector reads at `t`, as `select_newest` takes it (inclusive):
+    /// the lookback, left-open in 3.x, closed in 2.x.
+    pub fn instant_window(&self, vs: &VectorSelector, t: i64) -> (i64, i64) {
+        let at = self.at_time(t, &vs.offset, &vs.at);
         let start = match self.compat {
             Compat::V3 => at.saturating_sub(self.lookback).saturating_add(1),
             Compat::V2 => at.saturating_sub(self.lookback),
         };
-        Ok(self
-            .q
-            .select_newest(&matchers, start, at)
-            .into_iter()
-            .filter(|&(_, _, v)| !is_stale(v))
-            .collect())
+        (start, at)
+    }
+
+    /// The window a range selector reads at `t`, as `select` takes it (inclusive; the 3.x
+    /// left-open start is applied after).
+    pub fn range_window(&self, vs: &VectorSelector, range: i64, t: i64) -> (i64, i64) {
+        let at = self.at_time(t, &vs.offset, &vs.at);
+        (at.saturating_sub(range), at)
     }
 
     /// A range vector selector `vs[range]` at `t`: the samples in the window, markers removed.
@@ -205,16 +223,14 @@ impl Ctx<'_> {
         vs: &VectorSelector,
         range: i64,
         t: i64,
-    ) -> Result<Vec<Series>, EvalError> {
-        let at = self.at_time(t, &vs.offset, &vs.at);
+    ) -> Result<Vec<Series<'a>>, EvalError> {
+        let (start, at) = self.range_window(vs, range, t);
         let matchers = self.matchers(vs)?;
         let mut out = Vec::new();
-        for s in self.q.select(&matchers, at.saturating_sub(range), at) {
-            let samples: Vec<(i64, f64)> = s
-                .samples
-                .into_iter()
-                .filter(|(ts, v)| self.in_window(*ts, at, range) && !is_stale(*v))
-                .collect();
+        for mut s in self.q.select_ref(&matchers, start, at) {
+            s.samples
+                .retain(|(ts, v)| self.in_window(*ts, at, range) && !is_stale(*v));
+            let samples = s.samples;
             if !samples.is_empty() {
                 out.push(Series {
                     labels: s.labels,
@@ -227,7 +243,7 @@ impl Ctx<'_> {
     }
 
     /// A subquery at `t`: the inner expression at every step-aligned time in its window.
-    pub fn subquery(&self, sq: &SubqueryExpr, t: i64, depth: usize) -> Result<V, EvalError> {
+    pub fn subquery(&self, sq: &SubqueryExpr, t: i64, depth: usize) -> Result<V<'a>, EvalError> {
         let end = self.at_time(t, &sq.offset, &sq.at);
         let range = ms(&sq.range);
         let step = sq.step.as_ref().map_or(DEFAULT_SUBQUERY_STEP_MS, ms).max(1);
@@ -247,7 +263,7 @@ impl Ctx<'_> {
                     .into(),
             ));
         }
-        let mut by_labels: BTreeMap<(Labels, bool), Vec<(i64, f64)>> = BTreeMap::new();
+        let mut by_labels: BTreeMap<(LabelsRef<'a>, bool), Vec<(i64, f64)>> = BTreeMap::new();
         while ts <= end {
             match self.eval(&sq.expr, ts, depth + 1)? {
                 V::Vector(elems) => {
@@ -285,7 +301,7 @@ impl Ctx<'_> {
 
     /// Evaluates `e` at `t`. Under 2.x names go at once (no delayed removal), so e.g.
     /// `label_replace(rate(x[1m]), "n", "$1", "__name__", "(.*)")` no longer sees them.
-    pub fn eval(&self, e: &Expr, t: i64, depth: usize) -> Result<V, EvalError> {
+    pub fn eval(&self, e: &Expr, t: i64, depth: usize) -> Result<V<'a>, EvalError> {
         let v = self.eval_node(e, t, depth)?;
         Ok(match (self.compat, v) {
             (Compat::V2, V::Vector(elems)) => V::Vector(
@@ -306,7 +322,7 @@ impl Ctx<'_> {
         })
     }
 
-    fn eval_node(&self, e: &Expr, t: i64, depth: usize) -> Result<V, EvalError> {
+    fn eval_node(&self, e: &Expr, t: i64, depth: usize) -> Result<V<'a>, EvalError> {
         if depth > MAX_DEPTH {
             return Err(EvalError::Unsupported(format!(
                 "expressions nested deeper than {MAX_DEPTH}"
@@ -357,16 +373,14 @@ impl Ctx<'_> {
 
 /// The labels without the metric name and, with it, the type and unit metadata labels
 /// (`__type__`, `__unit__`) Prometheus 3.5 attaches under its type-and-unit-labels feature.
-fn drop_name(labels: Labels) -> Labels {
+fn drop_name(mut labels: LabelsRef<'_>) -> LabelsRef<'_> {
+    labels.retain(|(k, _)| !matches!(k.as_ref(), "__name__" | "__type__" | "__unit__"));
     labels
-        .into_iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "__name__" | "__type__" | "__unit__"))
-        .collect()
 }
 
 /// Drops the flagged names and refuses results where two elements end up the same series.
-pub(super) fn cleanup_vector(elems: Vec<Elem>) -> Result<Vec<(Labels, f64)>, EvalError> {
-    let out: Vec<(Labels, f64)> = elems
+pub(super) fn cleanup_vector(elems: Vec<Elem<'_>>) -> Result<Vec<(LabelsRef<'_>, f64)>, EvalError> {
+    let out: Vec<(LabelsRef<'_>, f64)> = elems
         .into_iter()
         .map(|e| {
             let labels = if e.drop_name {
@@ -382,7 +396,7 @@ pub(super) fn cleanup_vector(elems: Vec<Elem>) -> Result<Vec<(Labels, f64)>, Eva
 }
 
 /// [`cleanup_vector`] for range vectors.
-pub(super) fn cleanup_matrix(series: Vec<Series>) -> Result<Vec<Series>, EvalError> {
+pub(super) fn cleanup_matrix(series: Vec<Series<'_>>) -> Result<Vec<Series<'_>>, EvalError> {
     let out: Vec<Series> = series
         .into_iter()
         .map(|s| Series {
@@ -401,7 +415,9 @@ pub(super) fn cleanup_matrix(series: Vec<Series>) -> Result<Vec<Series>, EvalErr
 
 /// Refuses a result with two series of the same labels (checked by reference: copying every
 /// result's labels into a set cost as much as the rest of the clean-up).
-fn no_duplicates<'l>(labels: impl ExactSizeIterator<Item = &'l Labels>) -> Result<(), EvalError> {
+fn no_duplicates<'l, 'a: 'l>(
+    labels: impl ExactSizeIterator<Item = &'l LabelsRef<'a>>,
+) -> Result<(), EvalError> {
     let mut seen = std::collections::HashSet::with_capacity(labels.len());
     for l in labels {
         if !seen.insert(l) {

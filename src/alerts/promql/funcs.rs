@@ -6,7 +6,7 @@ use promql_parser::parser::{Call, Expr};
 
 use super::eval::{Ctx, Elem, V, get, set_label};
 use super::math::{go_max, go_min};
-use super::{EvalError, Labels};
+use super::{EvalError, LabelsRef};
 
 /// Go's `strconv.FormatFloat(v, 'f', -1, 64)`: shortest exact decimal, Go's spellings of the
 /// special values.
@@ -22,12 +22,12 @@ pub(super) fn go_float(v: f64) -> String {
     }
 }
 
-pub(super) fn eval_vector(
-    ctx: &Ctx,
+pub(super) fn eval_vector<'a>(
+    ctx: &Ctx<'a>,
     e: &Expr,
     t: i64,
     depth: usize,
-) -> Result<Vec<Elem>, EvalError> {
+) -> Result<Vec<Elem<'a>>, EvalError> {
     match ctx.eval(e, t, depth)? {
         V::Vector(v) => Ok(v),
         other => Err(EvalError::Runtime(format!(
@@ -37,7 +37,12 @@ pub(super) fn eval_vector(
     }
 }
 
-pub(super) fn eval_scalar(ctx: &Ctx, e: &Expr, t: i64, depth: usize) -> Result<f64, EvalError> {
+pub(super) fn eval_scalar<'a>(
+    ctx: &Ctx<'a>,
+    e: &Expr,
+    t: i64,
+    depth: usize,
+) -> Result<f64, EvalError> {
     match ctx.eval(e, t, depth)? {
         V::Scalar(v) => Ok(v),
         other => Err(EvalError::Runtime(format!(
@@ -47,7 +52,12 @@ pub(super) fn eval_scalar(ctx: &Ctx, e: &Expr, t: i64, depth: usize) -> Result<f
     }
 }
 
-pub(super) fn eval_string(ctx: &Ctx, e: &Expr, t: i64, depth: usize) -> Result<String, EvalError> {
+pub(super) fn eval_string<'a>(
+    ctx: &Ctx<'a>,
+    e: &Expr,
+    t: i64,
+    depth: usize,
+) -> Result<String, EvalError> {
     match ctx.eval(e, t, depth)? {
         V::Str(s) => Ok(s),
         other => Err(EvalError::Runtime(format!(
@@ -58,7 +68,7 @@ pub(super) fn eval_string(ctx: &Ctx, e: &Expr, t: i64, depth: usize) -> Result<S
 }
 
 /// Applies `f` to every value, flagging names for dropping.
-fn map(elems: Vec<Elem>, f: impl Fn(f64) -> f64) -> V {
+fn map(elems: Vec<Elem<'_>>, f: impl Fn(f64) -> f64) -> V<'_> {
     V::Vector(
         elems
             .into_iter()
@@ -144,7 +154,7 @@ fn arg(c: &Call, i: usize) -> Result<&Expr, EvalError> {
         .ok_or_else(|| EvalError::Runtime(format!("missing argument {} of {}", i + 1, c.func.name)))
 }
 
-pub(super) fn call(ctx: &Ctx, c: &Call, t: i64, depth: usize) -> Result<V, EvalError> {
+pub(super) fn call<'a>(ctx: &Ctx<'a>, c: &Call, t: i64, depth: usize) -> Result<V<'a>, EvalError> {
     let name = c.func.name;
     if super::over_time::implemented(name) {
         return super::over_time::call(ctx, c, t, depth);
@@ -230,7 +240,7 @@ pub(super) fn call(ctx: &Ctx, c: &Call, t: i64, depth: usize) -> Result<V, EvalE
 
 /// `timestamp(x)`: the time of each sample; a plain selector argument gives the time the
 /// sample was scraped, anything else the evaluation time.
-fn timestamp(ctx: &Ctx, e: &Expr, t: i64, depth: usize) -> Result<V, EvalError> {
+fn timestamp<'a>(ctx: &Ctx<'a>, e: &Expr, t: i64, depth: usize) -> Result<V<'a>, EvalError> {
     let mut inner = e;
     while let Expr::Paren(p) = inner {
         inner = &p.expr;
@@ -252,13 +262,13 @@ fn timestamp(ctx: &Ctx, e: &Expr, t: i64, depth: usize) -> Result<V, EvalError> 
 
 /// The element `absent`/`absent_over_time` return: the equality matchers of a plain selector
 /// argument become labels (a label matched twice is left out, as Prometheus does).
-pub(super) fn absent_elem(e: &Expr) -> Elem {
+pub(super) fn absent_elem(e: &Expr) -> Elem<'static> {
     let vs = match e {
         Expr::VectorSelector(vs) => Some(vs),
         Expr::MatrixSelector(m) => Some(&m.vs),
         _ => None,
     };
-    let mut labels: Labels = Vec::new();
+    let mut labels: LabelsRef<'static> = Vec::new();
     if let Some(vs) = vs {
         let mut has: Vec<&str> = Vec::new();
         for m in &vs.matchers.matchers {
@@ -281,16 +291,21 @@ pub(super) fn absent_elem(e: &Expr) -> Elem {
 }
 
 /// `histogram_quantile` over classic buckets: series grouped by their labels without `le`.
-fn histogram_quantile(ctx: &Ctx, c: &Call, t: i64, depth: usize) -> Result<V, EvalError> {
+fn histogram_quantile<'a>(
+    ctx: &Ctx<'a>,
+    c: &Call,
+    t: i64,
+    depth: usize,
+) -> Result<V<'a>, EvalError> {
     let q = eval_scalar(ctx, arg(c, 0)?, t, depth)?;
     let v = eval_vector(ctx, arg(c, 1)?, t, depth)?;
-    let mut groups: Vec<(Labels, Vec<(f64, f64)>)> = Vec::new();
-    let mut index: std::collections::HashMap<Labels, usize> = std::collections::HashMap::new();
+    let mut groups: Vec<(LabelsRef<'a>, Vec<(f64, f64)>)> = Vec::new();
+    let mut index: foldhash::HashMap<LabelsRef<'a>, usize> = foldhash::HashMap::default();
     for e in v {
         let Some(le) = get(&e.labels, "le").and_then(parse_le) else {
             continue;
         };
-        let key: Labels = e
+        let key: LabelsRef<'a> = e
             .labels
             .iter()
             .filter(|(k, _)| k != "le")

@@ -7,7 +7,13 @@ use super::eval::{Ctx, V, get, set_label};
 use super::funcs::{eval_string, eval_vector};
 use super::{Compat, EvalError};
 
-fn arg_str(ctx: &Ctx, c: &Call, i: usize, t: i64, depth: usize) -> Result<String, EvalError> {
+fn arg_str<'a>(
+    ctx: &Ctx<'a>,
+    c: &Call,
+    i: usize,
+    t: i64,
+    depth: usize,
+) -> Result<String, EvalError> {
     match c.args.args.get(i) {
         Some(e) => eval_string(ctx, e, t, depth),
         None => Err(EvalError::Runtime(format!(
@@ -18,12 +24,12 @@ fn arg_str(ctx: &Ctx, c: &Call, i: usize, t: i64, depth: usize) -> Result<String
     }
 }
 
-fn first_vector(
-    ctx: &Ctx,
+fn first_vector<'a>(
+    ctx: &Ctx<'a>,
     c: &Call,
     t: i64,
     depth: usize,
-) -> Result<Vec<super::eval::Elem>, EvalError> {
+) -> Result<Vec<super::eval::Elem<'a>>, EvalError> {
     match c.args.args.first() {
         Some(e) => eval_vector(ctx, e, t, depth),
         None => Err(EvalError::Runtime(format!(
@@ -50,7 +56,12 @@ fn valid_name(name: &str, compat: Compat) -> bool {
 
 /// `label_replace(v, dst, replacement, src, regex)`: where the anchored regex matches the
 /// source label, the destination becomes the expanded replacement (removed when empty).
-pub(super) fn label_replace(ctx: &Ctx, c: &Call, t: i64, depth: usize) -> Result<V, EvalError> {
+pub(super) fn label_replace<'a>(
+    ctx: &Ctx<'a>,
+    c: &Call,
+    t: i64,
+    depth: usize,
+) -> Result<V<'a>, EvalError> {
     let mut v = first_vector(ctx, c, t, depth)?;
     let dst = arg_str(ctx, c, 1, t, depth)?;
     let repl = arg_str(ctx, c, 2, t, depth)?;
@@ -85,7 +96,12 @@ pub(super) fn label_replace(ctx: &Ctx, c: &Call, t: i64, depth: usize) -> Result
 }
 
 /// `label_join(v, dst, sep, src...)`.
-pub(super) fn label_join(ctx: &Ctx, c: &Call, t: i64, depth: usize) -> Result<V, EvalError> {
+pub(super) fn label_join<'a>(
+    ctx: &Ctx<'a>,
+    c: &Call,
+    t: i64,
+    depth: usize,
+) -> Result<V<'a>, EvalError> {
     let mut v = first_vector(ctx, c, t, depth)?;
     let dst = arg_str(ctx, c, 1, t, depth)?;
     let sep = arg_str(ctx, c, 2, t, depth)?;
@@ -119,7 +135,12 @@ pub(super) fn label_join(ctx: &Ctx, c: &Call, t: i64, depth: usize) -> Result<V,
 }
 
 /// `sort_by_label(v, label...)`: by the labels' values in natural order, then by all labels.
-pub(super) fn sort_by_label(ctx: &Ctx, c: &Call, t: i64, depth: usize) -> Result<V, EvalError> {
+pub(super) fn sort_by_label<'a>(
+    ctx: &Ctx<'a>,
+    c: &Call,
+    t: i64,
+    depth: usize,
+) -> Result<V<'a>, EvalError> {
     let mut v = first_vector(ctx, c, t, depth)?;
     let mut names = Vec::new();
     for i in 1..c.args.args.len() {

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{Labels, Matcher, Queryable, SeriesData};
+use std::borrow::Cow;
+
+use super::{Labels, Matcher, Queryable, SeriesData, SeriesRef};
 
 /// Series by label set, samples kept in time order.
 #[derive(Clone, Debug, Default)]
@@ -52,8 +54,14 @@ impl MemStore {
     }
 }
 
-impl Queryable for MemStore {
-    fn select(&self, matchers: &[Matcher], start_ms: i64, end_ms: i64) -> Vec<SeriesData> {
+impl MemStore {
+    /// The series matching `matchers` with their samples in `start_ms..=end_ms`, borrowed.
+    fn matching(
+        &self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> impl Iterator<Item = (&Labels, Vec<(i64, f64)>)> {
         self.series
             .iter()
             .filter(|(labels, _)| {
@@ -65,15 +73,34 @@ impl Queryable for MemStore {
                     m.matches(v)
                 })
             })
+            .map(move |(labels, samples)| {
+                let from = samples.partition_point(|(t, _)| *t < start_ms);
+                let to = samples.partition_point(|(t, _)| *t <= end_ms);
+                (labels, samples.get(from..to).unwrap_or_default().to_vec())
+            })
+            .filter(|(_, samples)| !samples.is_empty())
+    }
+}
+
+impl Queryable for MemStore {
+    fn select(&self, matchers: &[Matcher], start_ms: i64, end_ms: i64) -> Vec<SeriesData> {
+        self.matching(matchers, start_ms, end_ms)
             .map(|(labels, samples)| SeriesData {
                 labels: labels.clone(),
-                samples: samples
-                    .iter()
-                    .filter(|(t, _)| (start_ms..=end_ms).contains(t))
-                    .copied()
-                    .collect(),
+                samples,
             })
-            .filter(|s| !s.samples.is_empty())
+            .collect()
+    }
+
+    fn select_ref(&self, matchers: &[Matcher], start_ms: i64, end_ms: i64) -> Vec<SeriesRef<'_>> {
+        self.matching(matchers, start_ms, end_ms)
+            .map(|(labels, samples)| SeriesRef {
+                labels: labels
+                    .iter()
+                    .map(|(k, v)| (Cow::Borrowed(k.as_str()), Cow::Borrowed(v.as_str())))
+                    .collect(),
+                samples,
+            })
             .collect()
     }
 }

@@ -7,6 +7,7 @@
 //! arithmetic), `support` ([`check_supported`]) and `store` (the console's store as a
 //! [`Queryable`]).
 
+use std::borrow::Cow;
 use std::fmt;
 
 pub use crate::config::endpoints::PrometheusCompat as Compat;
@@ -14,6 +15,7 @@ pub use crate::metrics::store::{MatchOp, Matcher};
 
 mod agg;
 mod binop;
+pub mod cache;
 mod date;
 mod eval;
 mod funcs;
@@ -23,6 +25,7 @@ pub mod mem;
 mod over_time;
 mod store;
 mod support;
+pub use cache::{Cached, SelectionCache};
 pub use eval::matcher;
 pub(crate) use eval::set_label;
 pub use mem::MemStore;
@@ -30,6 +33,33 @@ pub use support::check_supported;
 
 /// Label pairs sorted by name, `__name__` included when the series has a name.
 pub type Labels = Vec<(String, String)>;
+
+/// Labels as the evaluator carries them: borrowed from the store while it is read (no copy of
+/// every selected series' strings), owned where an expression made them (`label_replace`,
+/// aggregation keys...). Sorted by name like [`Labels`].
+pub type LabelsRef<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
+/// A series as [`Queryable::select_ref`] returns it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesRef<'a> {
+    pub labels: LabelsRef<'a>,
+    pub samples: Vec<(i64, f64)>,
+}
+
+/// Owned copies of borrowed labels.
+pub fn owned_labels(labels: LabelsRef<'_>) -> Labels {
+    labels
+        .into_iter()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn borrowed_labels(labels: Labels) -> LabelsRef<'static> {
+    labels
+        .into_iter()
+        .map(|(k, v)| (Cow::Owned(k), Cow::Owned(v)))
+        .collect()
+}
 
 /// One series as a [`Queryable`] returns it: its labels and its samples in time order.
 #[derive(Clone, Debug, PartialEq)]
@@ -62,6 +92,33 @@ pub trait Queryable {
                 let &(t, v) = s.samples.last()?;
                 Some((s.labels, t, v))
             })
+            .collect()
+    }
+
+    /// [`Queryable::select`] with labels the evaluator can borrow: what it calls. The default
+    /// wraps `select`'s owned labels; a store that holds its labels should lend them instead
+    /// (the console's store does: copying every selected series' label strings cost more than
+    /// the rest of a rule).
+    fn select_ref(&self, matchers: &[Matcher], start_ms: i64, end_ms: i64) -> Vec<SeriesRef<'_>> {
+        self.select(matchers, start_ms, end_ms)
+            .into_iter()
+            .map(|s| SeriesRef {
+                labels: borrowed_labels(s.labels),
+                samples: s.samples,
+            })
+            .collect()
+    }
+
+    /// [`Queryable::select_newest`] with borrowed labels, as [`Queryable::select_ref`].
+    fn select_newest_ref(
+        &self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Vec<(LabelsRef<'_>, i64, f64)> {
+        self.select_newest(matchers, start_ms, end_ms)
+            .into_iter()
+            .map(|(labels, t, v)| (borrowed_labels(labels), t, v))
             .collect()
     }
 }
@@ -197,7 +254,7 @@ impl Default for Engine {
 }
 
 impl Engine {
-    fn ctx<'a>(&self, q: &'a dyn Queryable, start: i64, end: i64) -> eval::Ctx<'a> {
+    fn ctx<'a>(&self, q: &'a (dyn Queryable + 'a), start: i64, end: i64) -> eval::Ctx<'a> {
         eval::Ctx {
             q,
             compat: self.compat,
@@ -218,14 +275,18 @@ impl Engine {
             eval::V::Vector(elems) => Value::Vector(
                 eval::cleanup_vector(elems)?
                     .into_iter()
-                    .map(|(labels, v)| Sample { labels, t: t_ms, v })
+                    .map(|(labels, v)| Sample {
+                        labels: owned_labels(labels),
+                        t: t_ms,
+                        v,
+                    })
                     .collect(),
             ),
             eval::V::Matrix(series) => Value::Matrix(
                 eval::cleanup_matrix(series)?
                     .into_iter()
                     .map(|s| SeriesData {
-                        labels: s.labels,
+                        labels: owned_labels(s.labels),
                         samples: s.samples,
                     })
                     .collect(),
@@ -268,7 +329,7 @@ impl Engine {
                 eval::V::Scalar(v) => series.entry(Vec::new()).or_default().push((t, v)),
                 eval::V::Vector(elems) => {
                     for (labels, v) in eval::cleanup_vector(elems)? {
-                        series.entry(labels).or_default().push((t, v));
+                        series.entry(owned_labels(labels)).or_default().push((t, v));
                     }
                 }
                 other => {

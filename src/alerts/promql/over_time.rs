@@ -43,7 +43,7 @@ pub(super) fn implemented(name: &str) -> bool {
 }
 
 /// The window `(start, end]` a range argument covers at `t` (after `offset` and `@`).
-fn bounds(ctx: &Ctx, e: &Expr, t: i64) -> (i64, i64) {
+fn bounds<'a>(ctx: &Ctx<'a>, e: &Expr, t: i64) -> (i64, i64) {
     match e {
         Expr::MatrixSelector(m) => {
             let end = ctx.at_time(t, &m.vs.offset, &m.vs.at);
@@ -58,7 +58,7 @@ fn bounds(ctx: &Ctx, e: &Expr, t: i64) -> (i64, i64) {
     }
 }
 
-pub(super) fn call(ctx: &Ctx, c: &Call, t: i64, depth: usize) -> Result<V, EvalError> {
+pub(super) fn call<'a>(ctx: &Ctx<'a>, c: &Call, t: i64, depth: usize) -> Result<V<'a>, EvalError> {
     let name = c.func.name;
     let args: Vec<&Expr> = c.args.args.iter().map(|b| b.as_ref()).collect();
     // The range argument is first except for quantile_over_time.

@@ -1,7 +1,9 @@
 //! The console's scraped series store as a [`Queryable`], so alert rules run over what the
 //! console already scrapes.
 
-use super::{Labels, Queryable, SeriesData};
+use std::borrow::Cow;
+
+use super::{Labels, LabelsRef, Queryable, SeriesData, SeriesRef};
 use crate::metrics::store::{Matcher, SeriesId, Store};
 
 /// A series' labels as owned strings, built only for series that make it into a result.
@@ -10,6 +12,14 @@ fn owned_labels(store: &Store, id: SeriesId) -> Labels {
         .labels(id)
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// A series' labels borrowed from the store's symbol table: one vector, no string copied.
+fn borrowed(store: &Store, id: SeriesId) -> LabelsRef<'_> {
+    store
+        .label_pairs(id)
+        .map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v)))
         .collect()
 }
 
@@ -40,6 +50,35 @@ impl Queryable for Store {
             .filter_map(|id| {
                 let (t, v) = self.newest_in(id, start_ms, end_ms)?;
                 Some((owned_labels(self, id), t, v))
+            })
+            .collect()
+    }
+
+    fn select_ref(&self, matchers: &[Matcher], start_ms: i64, end_ms: i64) -> Vec<SeriesRef<'_>> {
+        Store::select(self, matchers)
+            .into_iter()
+            .filter_map(|id| {
+                let mut samples = Vec::new();
+                self.samples_into(id, start_ms, end_ms, &mut samples);
+                (!samples.is_empty()).then(|| SeriesRef {
+                    labels: borrowed(self, id),
+                    samples,
+                })
+            })
+            .collect()
+    }
+
+    fn select_newest_ref(
+        &self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Vec<(LabelsRef<'_>, i64, f64)> {
+        Store::select(self, matchers)
+            .into_iter()
+            .filter_map(|id| {
+                let (t, v) = self.newest_in(id, start_ms, end_ms)?;
+                Some((borrowed(self, id), t, v))
             })
             .collect()
     }

@@ -84,6 +84,13 @@ impl Store {
             .collect()
     }
 
+    /// The series' labels as [`Store::labels`] gives them, without collecting them first.
+    pub fn label_pairs(&self, id: SeriesId) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
+        self.label_syms(id)
+            .iter()
+            .map(|&(n, v)| (self.syms.resolve(n), self.syms.resolve(v)))
+    }
+
     /// One label's value (`__name__` for the metric name).
     pub fn label(&self, id: SeriesId, name: &str) -> Option<&str> {
         let name = self.syms.get(name)?;
@@ -97,9 +104,21 @@ impl Store {
     /// ranges are the caller's `start_ms + 1`), oldest first, staleness markers included (filter
     /// with [`super::is_stale`]).
     pub fn samples(&self, id: SeriesId, start_ms: i64, end_ms: i64) -> Vec<(i64, f64)> {
-        match self.series.get(id as usize) {
-            Some(Some(s)) => s.range(start_ms, end_ms),
-            _ => Vec::new(),
+        let mut out = Vec::new();
+        self.samples_into(id, start_ms, end_ms, &mut out);
+        out
+    }
+
+    /// [`Store::samples`] appended to `out`, whose allocation the caller may reuse.
+    pub fn samples_into(
+        &self,
+        id: SeriesId,
+        start_ms: i64,
+        end_ms: i64,
+        out: &mut Vec<(i64, f64)>,
+    ) {
+        if let Some(Some(s)) = self.series.get(id as usize) {
+            out.extend(s.range(start_ms, end_ms));
         }
     }
 

@@ -1,0 +1,271 @@
+//! Sharing selections between the expressions of one evaluation.
+//!
+//! The rules of a group run at the same instant over the same scraped series, and they select
+//! the same series over and over: an error ratio and the alert on it both read
+//! `rate(http_requests_total[5m])`, every SLO rule reads the same request counters. Selecting
+//! means decoding each series' samples from its chunks, which is most of what a rule costs, so a
+//! [`SelectionCache`] keeps a selection from its first read until its last one and hands the
+//! later reads a copy (labels borrowed from the store, so a copy is two small allocations).
+//!
+//! The cache is planned: [`SelectionCache::plan`] walks the expressions first and counts, for
+//! every selector, the exact window it will read at the evaluation time. Only selections read
+//! more than once are kept, and each is dropped after its last read, so the cache never holds
+//! more than the selections still to be shared (a one-off `sum(increase(x[1h]))` over a big
+//! fleet is never held). Selectors inside subqueries read at other times and are not cached.
+//!
+//! The cache must only front data that does not change during the evaluation: the runtime puts
+//! it in front of the scraped store (read-locked for the evaluation), not in front of what the
+//! rules write back, which later rules of the same group must see.
+
+use std::cell::RefCell;
+
+use foldhash::HashMap;
+use promql_parser::parser::Expr;
+
+use super::eval::Ctx;
+use super::{Engine, LabelsRef, Matcher, MemStore, Queryable, SeriesData, SeriesRef};
+
+/// What a selection read: which selector kind, the matchers, the inclusive window.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    newest: bool,
+    /// (name, operator, value) in the selector's order.
+    matchers: Vec<(String, u8, String)>,
+    start: i64,
+    end: i64,
+}
+
+impl Key {
+    fn new(newest: bool, matchers: &[Matcher], start: i64, end: i64) -> Key {
+        Key {
+            newest,
+            matchers: matchers
+                .iter()
+                .map(|m| (m.name.clone(), m.op as u8, m.value.clone()))
+                .collect(),
+            start,
+            end,
+        }
+    }
+}
+
+type Newest<'s> = Vec<(LabelsRef<'s>, i64, f64)>;
+
+#[derive(Debug)]
+enum Held<'s> {
+    Range(Vec<SeriesRef<'s>>),
+    Newest(Newest<'s>),
+}
+
+#[derive(Debug)]
+struct Entry<'s> {
+    /// Reads still to come.
+    remaining: usize,
+    held: Option<Held<'s>>,
+}
+
+/// Selections shared between the expressions of one evaluation (see the module doc).
+#[derive(Debug, Default)]
+pub struct SelectionCache<'s> {
+    entries: RefCell<HashMap<Key, Entry<'s>>>,
+}
+
+impl<'s> SelectionCache<'s> {
+    /// A cache for evaluating `exprs` at `t_ms` with `engine`: it will keep the selections
+    /// read more than once.
+    pub fn plan<'e>(engine: &Engine, exprs: impl IntoIterator<Item = &'e Expr>, t_ms: i64) -> Self {
+        let nothing = MemStore::new();
+        let ctx = engine.ctx(&nothing, t_ms, t_ms);
+        let mut counts: HashMap<Key, usize> = HashMap::default();
+        for e in exprs {
+            count(&ctx, e, t_ms, &mut counts);
+        }
+        let entries = counts
+            .into_iter()
+            .filter(|&(_, n)| n > 1)
+            .map(|(key, remaining)| {
+                let entry = Entry {
+                    remaining,
+                    held: None,
+                };
+                (key, entry)
+            })
+            .collect();
+        SelectionCache {
+            entries: RefCell::new(entries),
+        }
+    }
+
+    /// How many selections are planned to be shared and how many are held now (for tests).
+    pub fn sizes(&self) -> (usize, usize) {
+        let entries = self.entries.borrow();
+        let held = entries.values().filter(|e| e.held.is_some()).count();
+        (entries.len(), held)
+    }
+
+    /// The series of a range read: from the cache when an earlier read kept them, else from
+    /// `fetch` (and kept when a later read is planned).
+    pub fn select_ref(
+        &self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+        fetch: impl FnOnce() -> Vec<SeriesRef<'s>>,
+    ) -> Vec<SeriesRef<'s>> {
+        let key = Key::new(false, matchers, start_ms, end_ms);
+        match self.take(&key) {
+            Some(Held::Range(v)) => v,
+            _ => {
+                let v = fetch();
+                self.keep(&key, || Held::Range(v.clone()));
+                v
+            }
+        }
+    }
+
+    /// The series of an instant read, as [`SelectionCache::select_ref`].
+    pub fn select_newest_ref(
+        &self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+        fetch: impl FnOnce() -> Newest<'s>,
+    ) -> Newest<'s> {
+        let key = Key::new(true, matchers, start_ms, end_ms);
+        match self.take(&key) {
+            Some(Held::Newest(v)) => v,
+            _ => {
+                let v = fetch();
+                self.keep(&key, || Held::Newest(v.clone()));
+                v
+            }
+        }
+    }
+
+    /// A copy of what is held for `key` (the held value itself on its last planned read).
+    fn take(&self, key: &Key) -> Option<Held<'s>> {
+        let mut entries = self.entries.borrow_mut();
+        let entry = entries.get_mut(key)?;
+        entry.held.as_ref()?;
+        entry.remaining = entry.remaining.saturating_sub(1);
+        if entry.remaining == 0 {
+            return entries.remove(key).and_then(|e| e.held);
+        }
+        entry.held.as_ref().map(|held| match held {
+            Held::Range(v) => Held::Range(v.clone()),
+            Held::Newest(v) => Held::Newest(v.clone()),
+        })
+    }
+
+    /// Counts a fetch for `key` and keeps its result if more reads are planned.
+    fn keep(&self, key: &Key, held: impl FnOnce() -> Held<'s>) {
+        let mut entries = self.entries.borrow_mut();
+        let Some(entry) = entries.get_mut(key) else {
+            return;
+        };
+        entry.remaining = entry.remaining.saturating_sub(1);
+        if entry.remaining == 0 {
+            entries.remove(key);
+        } else {
+            entry.held = Some(held());
+        }
+    }
+}
+
+/// Counts the selections `e` reads at `t`, as the evaluator will make them.
+fn count(ctx: &Ctx<'_>, e: &Expr, t: i64, counts: &mut HashMap<Key, usize>) {
+    match e {
+        Expr::VectorSelector(vs) => {
+            if let Ok(matchers) = ctx.matchers(vs) {
+                let (start, end) = ctx.instant_window(vs, t);
+                *counts
+                    .entry(Key::new(true, &matchers, start, end))
+                    .or_default() += 1;
+            }
+        }
+        Expr::MatrixSelector(m) => {
+            if let Ok(matchers) = ctx.matchers(&m.vs) {
+                let range = super::eval::ms(&m.range);
+                let (start, end) = ctx.range_window(&m.vs, range, t);
+                *counts
+                    .entry(Key::new(false, &matchers, start, end))
+                    .or_default() += 1;
+            }
+        }
+        Expr::Aggregate(a) => {
+            count(ctx, &a.expr, t, counts);
+            if let Some(p) = &a.param {
+                count(ctx, p, t, counts);
+            }
+        }
+        Expr::Unary(u) => count(ctx, &u.expr, t, counts),
+        Expr::Binary(b) => {
+            count(ctx, &b.lhs, t, counts);
+            count(ctx, &b.rhs, t, counts);
+        }
+        Expr::Paren(p) => count(ctx, &p.expr, t, counts),
+        Expr::Call(c) => {
+            for a in &c.args.args {
+                count(ctx, a, t, counts);
+            }
+        }
+        // A subquery's selectors read at its own steps, not at `t`.
+        Expr::Subquery(_)
+        | Expr::NumberLiteral(_)
+        | Expr::StringLiteral(_)
+        | Expr::Extension(_) => {}
+    }
+}
+
+/// A [`Queryable`] with a [`SelectionCache`] in front: for data that does not change while the
+/// cache lives (see the module doc).
+pub struct Cached<'s> {
+    q: &'s (dyn Queryable + 's),
+    cache: SelectionCache<'s>,
+}
+
+impl<'s> Cached<'s> {
+    pub fn new(q: &'s (dyn Queryable + 's), cache: SelectionCache<'s>) -> Self {
+        Cached { q, cache }
+    }
+
+    pub fn cache(&self) -> &SelectionCache<'s> {
+        &self.cache
+    }
+}
+
+impl Queryable for Cached<'_> {
+    fn select(&self, matchers: &[Matcher], start_ms: i64, end_ms: i64) -> Vec<SeriesData> {
+        self.q.select(matchers, start_ms, end_ms)
+    }
+
+    fn select_newest(
+        &self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Vec<(super::Labels, i64, f64)> {
+        self.q.select_newest(matchers, start_ms, end_ms)
+    }
+
+    fn select_ref(&self, matchers: &[Matcher], start_ms: i64, end_ms: i64) -> Vec<SeriesRef<'_>> {
+        self.cache.select_ref(matchers, start_ms, end_ms, || {
+            self.q.select_ref(matchers, start_ms, end_ms)
+        })
+    }
+
+    fn select_newest_ref(
+        &self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Vec<(LabelsRef<'_>, i64, f64)> {
+        self.cache
+            .select_newest_ref(matchers, start_ms, end_ms, || {
+                self.q.select_newest_ref(matchers, start_ms, end_ms)
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,138 @@
+use std::cell::Cell;
+
+use super::*;
+use crate::alerts::promql::{Labels, Value, parse};
+
+/// A store that counts the selections made of it.
+struct Counting {
+    inner: MemStore,
+    selects: Cell<usize>,
+}
+
+impl Queryable for Counting {
+    fn select(&self, matchers: &[Matcher], start_ms: i64, end_ms: i64) -> Vec<SeriesData> {
+        self.selects.set(self.selects.get() + 1);
+        self.inner.select(matchers, start_ms, end_ms)
+    }
+}
+
+fn store() -> Counting {
+    let mut inner = MemStore::new();
+    for (job, per_scrape) in [("a", 1.0), ("b", 5.0)] {
+        let labels: Labels = vec![
+            ("__name__".into(), "requests_total".into()),
+            ("job".into(), job.into()),
+        ];
+        for i in 0..=40i64 {
+            inner.add(&labels, i * 15_000, i as f64 * per_scrape);
+        }
+    }
+    Counting {
+        inner,
+        selects: Cell::new(0),
+    }
+}
+
+const T: i64 = 600_000;
+
+const RULES: [&str; 6] = [
+    "sum(rate(requests_total[5m]))",
+    "rate(requests_total[5m]) > 0.1",
+    "requests_total",
+    "requests_total{job=\"a\"} + on(job) requests_total",
+    "rate(requests_total[1m])",
+    "max_over_time(rate(requests_total[1m])[5m:1m])",
+];
+
+fn eval_all(q: &dyn Queryable) -> Vec<Value> {
+    let engine = Engine::default();
+    RULES
+        .iter()
+        .map(|r| {
+            let e = parse(r).expect("rule parses");
+            engine.instant(q, &e, T).expect("rule evaluates")
+        })
+        .collect()
+}
+
+/// The rules read the same selections twice (`requests_total[5m]`, `requests_total`): with the
+/// cache each is selected once, and every rule's answer is what it is without the cache.
+#[test]
+fn shared_selections_are_read_once_and_answers_do_not_change() {
+    let plain = store();
+    let expected = eval_all(&plain);
+    let uncached_selects = plain.selects.get();
+
+    let shared = store();
+    let exprs: Vec<Expr> = RULES.iter().map(|r| parse(r).expect("parses")).collect();
+    let engine = Engine::default();
+    let cached = Cached::new(&shared, SelectionCache::plan(&engine, &exprs, T));
+    assert_eq!(
+        cached.cache().sizes(),
+        (2, 0),
+        "two selections are read twice"
+    );
+    let got = eval_all(&cached);
+    assert_eq!(got, expected);
+    assert_eq!(
+        shared.selects.get(),
+        uncached_selects - 2,
+        "each shared selection saved one read"
+    );
+    assert_eq!(
+        cached.cache().sizes(),
+        (0, 0),
+        "nothing is held after the last planned read"
+    );
+}
+
+/// A selection read once is never held, and a selector inside a subquery (read at other
+/// times) is not planned at all.
+#[test]
+fn one_off_and_subquery_selections_are_not_kept() {
+    let q = store();
+    let engine = Engine::default();
+    let exprs: Vec<Expr> = [
+        "sum(increase(requests_total[1h]))",
+        "max_over_time(requests_total[5m:1m])",
+        "max_over_time(requests_total[5m:1m])",
+    ]
+    .iter()
+    .map(|r| parse(r).expect("parses"))
+    .collect();
+    let cached = Cached::new(&q, SelectionCache::plan(&engine, &exprs, T));
+    assert_eq!(cached.cache().sizes(), (0, 0));
+    let got: Vec<Value> = exprs
+        .iter()
+        .map(|e| engine.instant(&cached, e, T).expect("evaluates"))
+        .collect();
+    let plain: Vec<Value> = exprs
+        .iter()
+        .map(|e| engine.instant(&q, e, T).expect("evaluates"))
+        .collect();
+    assert_eq!(got, plain);
+}
+
+/// The window is part of what is shared: the same selector under `offset` or evaluated at
+/// another time is another selection.
+#[test]
+fn the_window_is_part_of_the_key() {
+    let q = store();
+    let engine = Engine::default();
+    let exprs: Vec<Expr> = ["requests_total[5m]", "requests_total[5m] offset 1m"]
+        .iter()
+        .map(|r| parse(r).expect("parses"))
+        .collect();
+    let cached = Cached::new(&q, SelectionCache::plan(&engine, &exprs, T));
+    assert_eq!(cached.cache().sizes(), (0, 0));
+    let shifted = engine.instant(&cached, &exprs[1], T).expect("evaluates");
+    let plain = engine.instant(&q, &exprs[1], T).expect("evaluates");
+    assert_eq!(shifted, plain);
+    let Value::Matrix(m) = shifted else {
+        panic!("a range selector gives a matrix")
+    };
+    assert!(
+        m.iter()
+            .all(|s| s.samples.iter().all(|&(t, _)| t <= T - 60_000))
+    );
+}
