@@ -13,7 +13,9 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::alerts::model::{self, AlertState, Source};
-use crate::alerts::promql::{Engine, Expr, Labels, MatchOp, Matcher, MemStore, Queryable};
+use crate::alerts::promql::{
+    Engine, Expr, ExprCache, Labels, MatchOp, Matcher, MemStore, Queryable,
+};
 use crate::alerts::rulefile::{self, RuleKind};
 use crate::metrics::store::STALE_NAN_BITS;
 
@@ -143,7 +145,7 @@ impl GroupState {
     }
 
     /// The group's expressions, in rule order.
-    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> + Clone {
         self.rules.iter().map(|r| &r.rule.parsed)
     }
 
@@ -176,7 +178,19 @@ impl GroupState {
         t_ms: i64,
         external_labels: &[(String, String)],
     ) -> GroupEval {
-        let mut query = |expr: &Expr, q: &dyn Queryable, t: i64| query_vector(engine, q, expr, t);
+        // What this group writes changes between its rules; everything else it reads does not
+        // while it runs, so repeated subexpressions over the latter are evaluated once.
+        let mut written: BTreeSet<&str> = BTreeSet::from(["ALERTS", "ALERTS_FOR_STATE"]);
+        for r in &self.rules {
+            if let RuleKind::Record { name } = &r.rule.kind {
+                written.insert(name);
+            }
+        }
+        let shared = ExprCache::plan(self.exprs(), t_ms, &|name| written.contains(name));
+        drop(written);
+        let mut query = |expr: &Expr, q: &dyn Queryable, t: i64| {
+            query_vector(engine, q, expr, t, Some(&shared))
+        };
         self.eval_with(&mut query, q, t_ms, external_labels)
     }
 

@@ -67,6 +67,8 @@ pub(super) struct Ctx<'a> {
     pub lookback: i64,
     pub start: i64,
     pub end: i64,
+    /// Subexpressions shared with the other rules of the evaluation, if any.
+    pub shared: Option<&'a super::shared::ExprCache>,
 }
 
 /// Milliseconds of a duration, saturating.
@@ -302,6 +304,18 @@ impl<'a> Ctx<'a> {
     /// Evaluates `e` at `t`. Under 2.x names go at once (no delayed removal), so e.g.
     /// `label_replace(rate(x[1m]), "n", "$1", "__name__", "(.*)")` no longer sees them.
     pub fn eval(&self, e: &Expr, t: i64, depth: usize) -> Result<V<'a>, EvalError> {
+        let Some((shared, slot)) = self.shared.and_then(|s| Some((s, s.slot(e, t)?))) else {
+            return self.eval_unshared(e, t, depth);
+        };
+        if let Some(v) = shared.take(slot) {
+            return Ok(v);
+        }
+        let v = self.eval_unshared(e, t, depth)?;
+        shared.keep(slot, &v);
+        Ok(v)
+    }
+
+    fn eval_unshared(&self, e: &Expr, t: i64, depth: usize) -> Result<V<'a>, EvalError> {
         let v = self.eval_node(e, t, depth)?;
         Ok(match (self.compat, v) {
             (Compat::V2, V::Vector(elems)) => V::Vector(

@@ -23,12 +23,14 @@ mod labels;
 mod math;
 pub mod mem;
 mod over_time;
+pub mod shared;
 mod store;
 mod support;
 pub use cache::{Cached, SelectionCache};
 pub use eval::matcher;
 pub(crate) use eval::set_label;
 pub use mem::MemStore;
+pub use shared::ExprCache;
 pub use support::check_supported;
 
 /// Label pairs sorted by name, `__name__` included when the series has a name.
@@ -261,14 +263,30 @@ impl Engine {
             lookback: self.lookback_ms.max(1),
             start,
             end,
+            shared: None,
         }
     }
 
     /// Evaluates `expr` at `t_ms`. Features the evaluator lacks give
     /// [`EvalError::Unsupported`] (see [`check_supported`]), never a guessed answer.
     pub fn instant(&self, q: &dyn Queryable, expr: &Expr, t_ms: i64) -> Result<Value, EvalError> {
+        self.instant_with(q, expr, t_ms, None)
+    }
+
+    /// [`Engine::instant`] reusing the values of subexpressions `shared` holds (the other rules
+    /// of the same evaluation computed them; see [`ExprCache`]).
+    pub fn instant_with(
+        &self,
+        q: &dyn Queryable,
+        expr: &Expr,
+        t_ms: i64,
+        shared: Option<&ExprCache>,
+    ) -> Result<Value, EvalError> {
         check_supported(expr)?;
-        let ctx = self.ctx(q, t_ms, t_ms);
+        let ctx = eval::Ctx {
+            shared,
+            ..self.ctx(q, t_ms, t_ms)
+        };
         Ok(match ctx.eval(expr, t_ms, 0)? {
             eval::V::Scalar(v) => Value::Scalar { t: t_ms, v },
             eval::V::Str(s) => Value::String { t: t_ms, s },

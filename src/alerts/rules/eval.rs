@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::{Candidate, DUPLICATE_RECORD, QueryFn, RuleState, Timing};
-use crate::alerts::promql::{Engine, Expr, Labels, Queryable, Value, set_label};
+use crate::alerts::promql::{Engine, Expr, ExprCache, Labels, Queryable, Value, set_label};
 use crate::alerts::rulefile::RuleKind;
 use crate::alerts::template::{self, TemplateData};
 
@@ -17,8 +17,12 @@ pub fn query_vector(
     q: &dyn Queryable,
     expr: &Expr,
     t_ms: i64,
+    shared: Option<&ExprCache>,
 ) -> Result<Vec<(Labels, f64)>, String> {
-    match engine.instant(q, expr, t_ms).map_err(|e| e.to_string())? {
+    match engine
+        .instant_with(q, expr, t_ms, shared)
+        .map_err(|e| e.to_string())?
+    {
         Value::Vector(samples) => Ok(samples.into_iter().map(|s| (s.labels, s.v)).collect()),
         Value::Scalar { v, .. } => Ok(vec![(Vec::new(), v)]),
         Value::String { .. } | Value::Matrix(_) => {

@@ -186,7 +186,7 @@ fn run_inner(tg: &TestGroup, setup: &Setup) -> Result<Vec<String>, Vec<String>> 
         );
         let got = promql::parse(expr)
             .map_err(|e| e.to_string())
-            .and_then(|parsed| rules::query_vector(&engine, &store, &parsed, eval_ms));
+            .and_then(|parsed| rules::query_vector(&engine, &store, &parsed, eval_ms, None));
         let mut got = match got {
             Ok(v) => v,
             Err(e) => {
