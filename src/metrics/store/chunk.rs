@@ -16,6 +16,28 @@
 //!   length (0 meaning 64) + the meaningful bits).
 //!
 //! Arithmetic on timestamps wraps, on the encoder and decoder alike, so any i64 round-trips.
+//!
+//! Reading a short window at the end of a head chunk (a `rate(x[5m])` at "now" wants the last 20
+//! of up to 120 samples) would mean decoding the chunk from its start, as XOR chunks can only be
+//! read forwards. So a head chunk keeps a [`Checkpoint`] of the decoder state every
+//! [`CHECKPOINT_EVERY`] samples, and a read starts at the last one before its window. They are
+//! kept in the head only: older chunks are read whole by the long windows that reach them, and
+//! checkpoints there would cost 20 bytes each in every chunk of every series. When a head closes,
+//! its last [`TAIL_CHECKPOINTS`] go on to the next head, for the windows that straddle the two.
+
+mod decode;
+
+pub(super) use decode::{Checkpoint, ChunkIter};
+
+/// Samples between two checkpoints of a head chunk: a tail window decodes at most this many
+/// samples before its start. At 20 bytes a checkpoint this adds 1.25 bytes a head sample, about
+/// 0.25 bytes a stored sample at an hour's retention (see the series_store bench).
+pub(super) const CHECKPOINT_EVERY: u16 = 16;
+
+/// The checkpoints a closed chunk leaves to the next head: the last two cover the last 24 to 39
+/// samples (6 to 10 minutes at 15 s scrapes), so a 5-minute window over a young head decodes
+/// only about itself.
+pub(super) const TAIL_CHECKPOINTS: usize = 2;
 
 /// Bits appended to a byte vector, most significant bit first.
 #[derive(Debug, Default, Clone)]
@@ -47,57 +69,6 @@ impl BitWriter {
     }
 }
 
-/// Reads bits back from a slice; `None` past the end (never a panic on short data).
-#[derive(Debug, Clone)]
-struct BitReader<'a> {
-    buf: &'a [u8],
-    pos: u64,
-}
-
-impl BitReader<'_> {
-    /// The next `n` bits (`n` ≤ 64), or `None` when fewer are left. Reads a whole big-endian
-    /// word (and, when the bits straddle it, one more byte) instead of looping bit by bit:
-    /// decoding is what evaluating a range selector over many series mostly costs.
-    fn read(&mut self, n: u32) -> Option<u64> {
-        let n = n.min(64);
-        if n == 0 {
-            return Some(0);
-        }
-        let end = self.pos.checked_add(u64::from(n))?;
-        if end > (self.buf.len() as u64).saturating_mul(8) {
-            return None;
-        }
-        let byte = usize::try_from(self.pos / 8).ok()?;
-        let off = (self.pos % 8) as u32;
-        let rest = self.buf.get(byte..).unwrap_or(&[]);
-        let mut word = match rest.first_chunk::<8>() {
-            Some(w) => u64::from_be_bytes(*w),
-            None => {
-                let mut w = [0u8; 8];
-                for (dst, src) in w.iter_mut().zip(rest) {
-                    *dst = *src;
-                }
-                u64::from_be_bytes(w)
-            }
-        } << off;
-        if off + n > 64 {
-            word |= u64::from(rest.get(8).copied().unwrap_or(0)) >> (8 - off);
-        }
-        self.pos = end;
-        Some(word >> (64 - n))
-    }
-
-    fn bit(&mut self) -> Option<bool> {
-        self.read(1).map(|b| b == 1)
-    }
-}
-
-/// Sign-extends the low `n` bits of `raw`.
-fn sign_extend(raw: u64, n: u32) -> i64 {
-    let shift = 64 - n;
-    ((raw << shift) as i64) >> shift
-}
-
 /// Delta-of-delta buckets: (prefix, prefix length, payload bits).
 /// Prometheus uses 14, 17 and 20 bits; a 7-bit first bucket (±64 ms) keeps the few milliseconds
 /// of jitter of a real scrape loop at 9 bits instead of 16.
@@ -116,6 +87,10 @@ pub(super) struct HeadChunk {
     /// The current XOR window; `leading == u8::MAX` means no window yet.
     leading: u8,
     trailing: u8,
+    /// How many of `checkpoints` are the previous (closed) chunk's tail.
+    prev_checkpoints: u8,
+    /// The previous chunk's tail checkpoints, then this chunk's, oldest first; capacity exact.
+    checkpoints: Vec<Checkpoint>,
 }
 
 impl HeadChunk {
@@ -142,9 +117,24 @@ impl HeadChunk {
         self.last_t
     }
 
-    /// Heap bytes held (the vector's capacity, not its length: that is what the allocator gave).
+    /// Heap bytes held (the vectors' capacity, not their length: that is what the allocator
+    /// gave).
     pub(super) fn heap_bytes(&self) -> usize {
-        self.w.buf.capacity()
+        self.w.buf.capacity() + self.checkpoints.capacity() * size_of::<Checkpoint>()
+    }
+
+    /// This chunk's own checkpoints, oldest first.
+    pub(super) fn checkpoints(&self) -> &[Checkpoint] {
+        self.checkpoints
+            .get(usize::from(self.prev_checkpoints)..)
+            .unwrap_or(&[])
+    }
+
+    /// The last checkpoints of the chunk closed before this one (the series' newest closed).
+    pub(super) fn prev_checkpoints(&self) -> &[Checkpoint] {
+        self.checkpoints
+            .get(..usize::from(self.prev_checkpoints))
+            .unwrap_or(&[])
     }
 
     /// Appends one sample. The caller guarantees `t` is newer than the last one; the encoding
@@ -163,7 +153,33 @@ impl HeadChunk {
         }
         self.last_t = t;
         self.last_v = v_bits;
+        if self.count > 0 && self.count.is_multiple_of(CHECKPOINT_EVERY) {
+            self.checkpoint();
+        }
         self.count = self.count.saturating_add(1);
+    }
+
+    /// Records the decoder state after the sample just appended (index `count`), if it fits.
+    fn checkpoint(&mut self) {
+        let window = if self.leading == u8::MAX {
+            (0, 0)
+        } else {
+            (self.leading, self.trailing)
+        };
+        let cp = Checkpoint::new(
+            self.min_t,
+            self.count,
+            u64::from(self.w.bits),
+            self.last_t,
+            self.last_delta,
+            self.last_v,
+            window,
+        );
+        if let Some(cp) = cp {
+            // Exact capacity: a head grows to 7 checkpoints, and doubling would leave 8.
+            self.checkpoints.reserve_exact(1);
+            self.checkpoints.push(cp);
+        }
     }
 
     fn write_dod(&mut self, dod: i64) {
@@ -205,11 +221,19 @@ impl HeadChunk {
         }
     }
 
+    #[cfg(test)]
     pub(super) fn iter(&self) -> ChunkIter<'_> {
         ChunkIter::new(&self.w.buf, self.count)
     }
 
-    /// Closes the chunk: the bytes are shrunk to their length, the encoder state dropped.
+    /// From the newest sample at or before `t` (or the first sample, if none is), by way of the
+    /// newest checkpoint at or before `t`.
+    pub(super) fn iter_from(&self, t: i64) -> ChunkIter<'_> {
+        seek(&self.w.buf, self.count, self.min_t, self.checkpoints(), t)
+    }
+
+    /// Closes the chunk: the bytes are shrunk to their length, the encoder state and the
+    /// checkpoints dropped.
     pub(super) fn close(self) -> ClosedChunk {
         ClosedChunk {
             data: self.w.buf.into_boxed_slice(),
@@ -217,6 +241,35 @@ impl HeadChunk {
             min_t: self.min_t,
             max_t: self.last_t,
         }
+    }
+
+    /// Closes the chunk and opens the next head, which keeps this one's last
+    /// [`TAIL_CHECKPOINTS`] checkpoints (valid for the returned chunk while it is the series'
+    /// newest closed one, which it stays as long as that head does).
+    pub(super) fn roll(mut self) -> (ClosedChunk, HeadChunk) {
+        let own = self.checkpoints();
+        let tail = own.get(own.len().saturating_sub(TAIL_CHECKPOINTS)..);
+        let mut next = HeadChunk::new();
+        next.checkpoints = tail.map(<[Checkpoint]>::to_vec).unwrap_or_default();
+        next.prev_checkpoints = u8::try_from(next.checkpoints.len()).unwrap_or(0);
+        self.checkpoints = Vec::new();
+        (self.close(), next)
+    }
+}
+
+/// A chunk's samples from the newest one at or before `t` when a checkpoint is, else from its
+/// first. `checkpoints` are the chunk's (their timestamps ascending, as a series' are).
+fn seek<'a>(
+    data: &'a [u8],
+    count: u16,
+    min_t: i64,
+    checkpoints: &[Checkpoint],
+    t: i64,
+) -> ChunkIter<'a> {
+    let after = checkpoints.partition_point(|cp| cp.t(min_t) <= t);
+    match after.checked_sub(1).and_then(|i| checkpoints.get(i)) {
+        Some(cp) if cp.index() < count => ChunkIter::resume(data, count, min_t, cp),
+        _ => ChunkIter::new(data, count),
     }
 }
 
@@ -234,107 +287,18 @@ impl ClosedChunk {
         self.data.len()
     }
 
+    #[cfg(test)]
     pub(super) fn iter(&self) -> ChunkIter<'_> {
         ChunkIter::new(&self.data, self.count)
+    }
+
+    /// As [`HeadChunk::iter_from`], with the checkpoints a head kept of this chunk (or none).
+    pub(super) fn iter_from(&self, t: i64, checkpoints: &[Checkpoint]) -> ChunkIter<'_> {
+        seek(&self.data, self.count, self.min_t, checkpoints, t)
     }
 
     #[cfg(test)]
     pub(super) fn data_for_test(&self) -> Vec<u8> {
         self.data.to_vec()
-    }
-}
-
-/// Decodes a chunk's samples, oldest first, as (timestamp, value bits). Stops early (rather
-/// than panicking) on a truncated stream.
-#[derive(Debug, Clone)]
-pub(super) struct ChunkIter<'a> {
-    r: BitReader<'a>,
-    remaining: u16,
-    started: bool,
-    t: i64,
-    delta: i64,
-    v: u64,
-    leading: u32,
-    trailing: u32,
-}
-
-impl<'a> ChunkIter<'a> {
-    pub(super) fn new(buf: &'a [u8], count: u16) -> ChunkIter<'a> {
-        ChunkIter {
-            r: BitReader { buf, pos: 0 },
-            remaining: count,
-            started: false,
-            t: 0,
-            delta: 0,
-            v: 0,
-            leading: 0,
-            trailing: 0,
-        }
-    }
-
-    fn read_dod(&mut self) -> Option<i64> {
-        if !self.r.bit()? {
-            return Some(0);
-        }
-        for (_, len, bits) in DOD_BUCKETS {
-            // The prefix is `len - 1` ones then a zero; one `1` is already read.
-            if len == 4 || !self.r.bit()? {
-                if len == 4 && self.r.bit()? {
-                    return Some(self.r.read(64)? as i64);
-                }
-                return Some(sign_extend(self.r.read(bits)?, bits));
-            }
-        }
-        None
-    }
-
-    fn read_xor(&mut self) -> Option<u64> {
-        if !self.r.bit()? {
-            return Some(0);
-        }
-        if self.r.bit()? {
-            self.leading = self.r.read(5)? as u32;
-            let sig = match self.r.read(6)? as u32 {
-                0 => 64,
-                n => n,
-            };
-            self.trailing = 64u32.checked_sub(self.leading + sig)?;
-        }
-        let sig = 64u32.checked_sub(self.leading + self.trailing)?;
-        let bits = self.r.read(sig)?;
-        Some(bits.checked_shl(self.trailing).unwrap_or(0))
-    }
-}
-
-impl Iterator for ChunkIter<'_> {
-    type Item = (i64, u64);
-
-    fn next(&mut self) -> Option<(i64, u64)> {
-        if self.remaining == 0 {
-            return None;
-        }
-        let decoded = if self.started {
-            let dod = self.read_dod();
-            let x = dod.and_then(|dod| {
-                self.delta = self.delta.wrapping_add(dod);
-                self.read_xor()
-            });
-            x.map(|x| {
-                self.t = self.t.wrapping_add(self.delta);
-                self.v ^= x;
-            })
-        } else {
-            self.r.read(64).zip(self.r.read(64)).map(|(t, v)| {
-                self.t = t as i64;
-                self.v = v;
-                self.started = true;
-            })
-        };
-        if decoded.is_none() {
-            self.remaining = 0;
-            return None;
-        }
-        self.remaining -= 1;
-        Some((self.t, self.v))
     }
 }
