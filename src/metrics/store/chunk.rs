@@ -19,20 +19,27 @@
 //!
 //! Reading a short window at the end of a head chunk (a `rate(x[5m])` at "now" wants the last 20
 //! of up to 120 samples) would mean decoding the chunk from its start, as XOR chunks can only be
-//! read forwards. So a head chunk keeps a [`Checkpoint`] of the decoder state every
-//! [`CHECKPOINT_EVERY`] samples, and a read starts at the last one before its window. They are
-//! kept in the head only: older chunks are read whole by the long windows that reach them, and
-//! checkpoints there would cost 20 bytes each in every chunk of every series. When a head closes,
-//! its last [`TAIL_CHECKPOINTS`] go on to the next head, for the windows that straddle the two.
+//! read forwards. So a head chunk takes a [`Checkpoint`] of the decoder state every
+//! [`CHECKPOINT_EVERY`] samples, and a read starts at the last one before its window.
+//!
+//! Only the newest [`KEPT_CHECKPOINTS`] are kept, in the head only: they are for the windows at
+//! "now" that rules read (a few minutes: 1 to 10 minutes at 15 s scrapes fit in 3 × 16 samples),
+//! while the longer windows read most of a chunk anyway, and each checkpoint costs 20 bytes in
+//! every series. When a head closes, its last [`TAIL_CHECKPOINTS`] go on to the next head for
+//! the windows that straddle the two, and give way to the new head's own as they come.
 
 mod decode;
 
 pub(super) use decode::{Checkpoint, ChunkIter};
 
-/// Samples between two checkpoints of a head chunk: a tail window decodes at most this many
-/// samples before its start. At 20 bytes a checkpoint this adds 1.25 bytes a head sample, about
-/// 0.25 bytes a stored sample at an hour's retention (see the series_store bench).
+/// Samples between two checkpoints of a head chunk: a window at the end decodes at most this
+/// many samples before its start.
 pub(super) const CHECKPOINT_EVERY: u16 = 16;
+
+/// The checkpoints a head keeps: the newest three cover the last 33 to 48 samples. With the
+/// boxed slice that holds them this is at most 76 bytes a series; keeping all seven of a full
+/// chunk would be 156, about 9 % of what an hour of a series takes.
+pub(super) const KEPT_CHECKPOINTS: usize = 3;
 
 /// The checkpoints a closed chunk leaves to the next head: the last two cover the last 24 to 39
 /// samples (6 to 10 minutes at 15 s scrapes), so a 5-minute window over a young head decodes
@@ -89,8 +96,9 @@ pub(super) struct HeadChunk {
     trailing: u8,
     /// How many of `checkpoints` are the previous (closed) chunk's tail.
     prev_checkpoints: u8,
-    /// The previous chunk's tail checkpoints, then this chunk's, oldest first; capacity exact.
-    checkpoints: Vec<Checkpoint>,
+    /// The newest checkpoints, oldest first: the previous chunk's tail, then this chunk's. A boxed
+    /// slice, 8 bytes smaller than a vector, reallocated once per [`CHECKPOINT_EVERY`] samples.
+    checkpoints: Box<[Checkpoint]>,
 }
 
 impl HeadChunk {
@@ -120,7 +128,7 @@ impl HeadChunk {
     /// Heap bytes held (the vectors' capacity, not their length: that is what the allocator
     /// gave).
     pub(super) fn heap_bytes(&self) -> usize {
-        self.w.buf.capacity() + self.checkpoints.capacity() * size_of::<Checkpoint>()
+        self.w.buf.capacity() + size_of_val(&*self.checkpoints)
     }
 
     /// This chunk's own checkpoints, oldest first.
@@ -175,11 +183,17 @@ impl HeadChunk {
             self.last_v,
             window,
         );
-        if let Some(cp) = cp {
-            // Exact capacity: a head grows to 7 checkpoints, and doubling would leave 8.
-            self.checkpoints.reserve_exact(1);
-            self.checkpoints.push(cp);
-        }
+        let Some(cp) = cp else {
+            return;
+        };
+        let mut kept = std::mem::take(&mut self.checkpoints).into_vec();
+        kept.push(cp);
+        let drop = kept.len().saturating_sub(KEPT_CHECKPOINTS);
+        kept.drain(..drop);
+        self.prev_checkpoints = self
+            .prev_checkpoints
+            .saturating_sub(u8::try_from(drop).unwrap_or(u8::MAX));
+        self.checkpoints = kept.into_boxed_slice();
     }
 
     fn write_dod(&mut self, dod: i64) {
@@ -250,9 +264,9 @@ impl HeadChunk {
         let own = self.checkpoints();
         let tail = own.get(own.len().saturating_sub(TAIL_CHECKPOINTS)..);
         let mut next = HeadChunk::new();
-        next.checkpoints = tail.map(<[Checkpoint]>::to_vec).unwrap_or_default();
+        next.checkpoints = tail.map(Box::from).unwrap_or_default();
         next.prev_checkpoints = u8::try_from(next.checkpoints.len()).unwrap_or(0);
-        self.checkpoints = Vec::new();
+        self.checkpoints = Box::default();
         (self.close(), next)
     }
 }

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 
 use super::super::STALE_NAN_BITS;
-use super::super::chunk::{CHECKPOINT_EVERY, Checkpoint, ChunkIter, HeadChunk};
+use super::super::chunk::{CHECKPOINT_EVERY, Checkpoint, ChunkIter, HeadChunk, KEPT_CHECKPOINTS};
 
 fn encode(samples: &[(i64, u64)]) -> HeadChunk {
     let mut head = HeadChunk::new();
@@ -153,6 +153,7 @@ proptest! {
         let head = encode(&samples);
         let data = head.clone().close().data_for_test();
         let count = head.count();
+        prop_assert!(head.checkpoints().len() <= KEPT_CHECKPOINTS);
         for cp in head.checkpoints() {
             let index = usize::from(cp.index());
             prop_assert_eq!(index % usize::from(CHECKPOINT_EVERY), 0);
@@ -187,7 +188,7 @@ proptest! {
 }
 
 #[test]
-fn regular_scrapes_get_every_checkpoint() {
+fn regular_scrapes_keep_the_newest_checkpoints() {
     let samples: Vec<(i64, u64)> = (0..120)
         .map(|i| {
             (
@@ -196,28 +197,38 @@ fn regular_scrapes_get_every_checkpoint() {
             )
         })
         .collect();
+    let indices = |cps: &[Checkpoint]| cps.iter().map(|cp| cp.index()).collect::<Vec<_>>();
+    let head = encode(&samples[..60]);
+    assert_eq!(indices(head.checkpoints()), [16, 32, 48]);
     let head = encode(&samples);
-    let indices: Vec<u16> = head.checkpoints().iter().map(|cp| cp.index()).collect();
-    assert_eq!(indices, [16, 32, 48, 64, 80, 96, 112]);
+    // Only the newest three are kept.
+    assert_eq!(indices(head.checkpoints()), [80, 96, 112]);
     // A 5-minute window at the end starts decoding at the checkpoint before it.
     let start = samples[100].0;
     let from: Vec<_> = head.iter_from(start).collect();
     assert_eq!(from, samples[96..]);
-    // Before the first checkpoint: from the first sample.
-    assert_eq!(head.iter_from(samples[15].0).count(), 120);
+    // Before the oldest checkpoint kept: from the first sample.
+    assert_eq!(head.iter_from(samples[79].0).count(), 120);
     assert_eq!(head.iter_from(i64::MIN).count(), 120);
     // The next head keeps the last two, and a closed chunk reads from them.
-    let (closed, next) = head.roll();
-    let tail: Vec<u16> = next
-        .prev_checkpoints()
-        .iter()
-        .map(|cp| cp.index())
-        .collect();
-    assert_eq!(tail, [96, 112]);
+    let (closed, mut next) = head.roll();
+    assert_eq!(indices(next.prev_checkpoints()), [96, 112]);
     assert!(next.checkpoints().is_empty());
     let from: Vec<_> = closed.iter_from(start, next.prev_checkpoints()).collect();
     assert_eq!(from, samples[96..]);
     assert_eq!(closed.iter_from(start, &[]).count(), 120);
+    // They give way to the new head's own.
+    let t0 = samples[0].0;
+    for i in 120..153 {
+        next.append(t0 + i * 15_000, 0);
+    }
+    assert_eq!(indices(next.prev_checkpoints()), [112]);
+    assert_eq!(indices(next.checkpoints()), [16, 32]);
+    for i in 153..170 {
+        next.append(t0 + i * 15_000, 0);
+    }
+    assert!(next.prev_checkpoints().is_empty());
+    assert_eq!(indices(next.checkpoints()), [16, 32, 48]);
 }
 
 #[test]
