@@ -1,6 +1,7 @@
 //! What the series store costs: a scrape cycle of 10,000 pods × 60 series ingested, the bytes a
 //! stored sample takes after an hour of 15 s scrapes, the memory cap honoured, and a query (select
-//! plus `rate(...[1m])`) over one workload.
+//! plus `rate(...[1m])` and `[5m]`, and every stored sample) over one workload, after the hour
+//! and under the cap.
 //!
 //! The workload: 100 Deployments × 100 pods, each pod exposing 60 series as a Go service does
 //! (request counters by method and code, two latency histograms of 12 buckets with sum and count,
@@ -13,12 +14,12 @@
 //! Steady state is reached by ingesting 240 cycles (an hour at 15 s), then `gc`. The figures
 //! (bytes per sample, series, the cap check) are printed before the timings.
 //!
-//! `cargo bench --bench series_store` (`-- ingest` or `-- query` for one group).
+//! `cargo bench --bench series_store` (`-- ingest` or `-- query` for the groups matching).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use watchfloor::metrics::store::functions::extrapolated_rate;
 use watchfloor::metrics::store::{
     Incoming, MatchOp, Matcher, Store, StoreConfig, TargetId, is_stale,
@@ -273,6 +274,15 @@ fn benches(c: &mut Criterion) {
         stats.bytes as f64 / stats.samples as f64,
     );
 
+    // Reads after the hour, uncapped: 241 samples, so two closed chunks and a head of one sample
+    // (a 5-minute window straddles the newest closed chunk and the head).
+    query_group(
+        c,
+        "query-hour",
+        &store,
+        T0 + HOUR_CYCLES * INTERVAL_MS + 1000,
+    );
+
     // The cap: half of what an hour takes, enforced on every cycle from now on.
     let cap = stats.bytes / 2;
     store.set_config(StoreConfig {
@@ -332,25 +342,52 @@ fn benches(c: &mut Criterion) {
     group.finish();
 
     let now = T0 + (next - 1) * INTERVAL_MS + 1000;
-    let mut group = c.benchmark_group("query");
+    query_group(c, "query", &store, now);
+}
+
+/// Reads over one workload's 600 request counters at `now`: the select plus `rate` over 1 and 5
+/// minutes (the windows at the end of the head that rules read), and every stored sample (what
+/// decoding costs per sample; the throughput is in samples).
+fn query_group(c: &mut Criterion, name: &str, store: &Store, now: i64) {
+    let matchers = [
+        Matcher::new("__name__", MatchOp::Equal, "http_requests_total")
+            .unwrap_or_else(|e| panic!("{e}")),
+        Matcher::new("job", MatchOp::Equal, "svc-042").unwrap_or_else(|e| panic!("{e}")),
+    ];
+    let rate = |range: i64| {
+        let ids = store.select(&matchers);
+        let mut total = 0.0;
+        for id in &ids {
+            let mut samples = store.samples(*id, now - range + 1, now);
+            samples.retain(|&(_, v)| !is_stale(v));
+            total += extrapolated_rate(&samples, now - range, now, true, true).unwrap_or(0.0);
+        }
+        (ids.len(), total)
+    };
+    let ids = store.select(&matchers);
+    let stored: usize = ids
+        .iter()
+        .map(|&id| store.samples(id, i64::MIN, i64::MAX).len())
+        .sum();
+    let mut group = c.benchmark_group(name);
     group.bench_function(
         "select + rate(http_requests_total{job=..}[1m]), 600 series",
+        |b| b.iter(|| black_box(rate(60_000))),
+    );
+    group.bench_function(
+        "select + rate(http_requests_total{job=..}[5m]), 600 series",
+        |b| b.iter(|| black_box(rate(300_000))),
+    );
+    group.throughput(Throughput::Elements(stored as u64));
+    group.bench_function(
+        format!("every sample of 600 series ({stored} samples)"),
         |b| {
-            let matchers = [
-                Matcher::new("__name__", MatchOp::Equal, "http_requests_total")
-                    .unwrap_or_else(|e| panic!("{e}")),
-                Matcher::new("job", MatchOp::Equal, "svc-042").unwrap_or_else(|e| panic!("{e}")),
-            ];
             b.iter(|| {
-                let ids = store.select(&matchers);
-                let mut total = 0.0;
-                for id in &ids {
-                    let mut samples = store.samples(*id, now - 60_000 + 1, now);
-                    samples.retain(|&(_, v)| !is_stale(v));
-                    total +=
-                        extrapolated_rate(&samples, now - 60_000, now, true, true).unwrap_or(0.0);
-                }
-                black_box((ids.len(), total))
+                let n: usize = ids
+                    .iter()
+                    .map(|&id| store.samples(id, i64::MIN, i64::MAX).len())
+                    .sum();
+                black_box(n)
             })
         },
     );

@@ -16,6 +16,35 @@
 //!   length (0 meaning 64) + the meaningful bits).
 //!
 //! Arithmetic on timestamps wraps, on the encoder and decoder alike, so any i64 round-trips.
+//!
+//! Reading a short window at the end of a head chunk (a `rate(x[5m])` at "now" wants the last 20
+//! of up to 120 samples) would mean decoding the chunk from its start, as XOR chunks can only be
+//! read forwards. So a head chunk takes a [`Checkpoint`] of the decoder state every
+//! [`CHECKPOINT_EVERY`] samples, and a read starts at the last one before its window.
+//!
+//! Only the newest [`KEPT_CHECKPOINTS`] are kept, in the head only: they are for the windows at
+//! "now" that rules read (a few minutes: 1 to 10 minutes at 15 s scrapes fit in 3 × 16 samples),
+//! while the longer windows read most of a chunk anyway, and each checkpoint costs 20 bytes in
+//! every series. When a head closes, its last [`TAIL_CHECKPOINTS`] go on to the next head for
+//! the windows that straddle the two, and give way to the new head's own as they come.
+
+mod decode;
+
+pub(super) use decode::{Checkpoint, ChunkIter};
+
+/// Samples between two checkpoints of a head chunk: a window at the end decodes at most this
+/// many samples before its start.
+pub(super) const CHECKPOINT_EVERY: u16 = 16;
+
+/// The checkpoints a head keeps: the newest three cover the last 33 to 48 samples. With the
+/// boxed slice that holds them this is at most 76 bytes a series; keeping all seven of a full
+/// chunk would be 156, about 9 % of what an hour of a series takes.
+pub(super) const KEPT_CHECKPOINTS: usize = 3;
+
+/// The checkpoints a closed chunk leaves to the next head: the last two cover the last 24 to 39
+/// samples (6 to 10 minutes at 15 s scrapes), so a 5-minute window over a young head decodes
+/// only about itself.
+pub(super) const TAIL_CHECKPOINTS: usize = 2;
 
 /// Bits appended to a byte vector, most significant bit first.
 #[derive(Debug, Default, Clone)]
@@ -47,57 +76,6 @@ impl BitWriter {
     }
 }
 
-/// Reads bits back from a slice; `None` past the end (never a panic on short data).
-#[derive(Debug, Clone)]
-struct BitReader<'a> {
-    buf: &'a [u8],
-    pos: u64,
-}
-
-impl BitReader<'_> {
-    /// The next `n` bits (`n` ≤ 64), or `None` when fewer are left. Reads a whole big-endian
-    /// word (and, when the bits straddle it, one more byte) instead of looping bit by bit:
-    /// decoding is what evaluating a range selector over many series mostly costs.
-    fn read(&mut self, n: u32) -> Option<u64> {
-        let n = n.min(64);
-        if n == 0 {
-            return Some(0);
-        }
-        let end = self.pos.checked_add(u64::from(n))?;
-        if end > (self.buf.len() as u64).saturating_mul(8) {
-            return None;
-        }
-        let byte = usize::try_from(self.pos / 8).ok()?;
-        let off = (self.pos % 8) as u32;
-        let rest = self.buf.get(byte..).unwrap_or(&[]);
-        let mut word = match rest.first_chunk::<8>() {
-            Some(w) => u64::from_be_bytes(*w),
-            None => {
-                let mut w = [0u8; 8];
-                for (dst, src) in w.iter_mut().zip(rest) {
-                    *dst = *src;
-                }
-                u64::from_be_bytes(w)
-            }
-        } << off;
-        if off + n > 64 {
-            word |= u64::from(rest.get(8).copied().unwrap_or(0)) >> (8 - off);
-        }
-        self.pos = end;
-        Some(word >> (64 - n))
-    }
-
-    fn bit(&mut self) -> Option<bool> {
-        self.read(1).map(|b| b == 1)
-    }
-}
-
-/// Sign-extends the low `n` bits of `raw`.
-fn sign_extend(raw: u64, n: u32) -> i64 {
-    let shift = 64 - n;
-    ((raw << shift) as i64) >> shift
-}
-
 /// Delta-of-delta buckets: (prefix, prefix length, payload bits).
 /// Prometheus uses 14, 17 and 20 bits; a 7-bit first bucket (±64 ms) keeps the few milliseconds
 /// of jitter of a real scrape loop at 9 bits instead of 16.
@@ -116,6 +94,11 @@ pub(super) struct HeadChunk {
     /// The current XOR window; `leading == u8::MAX` means no window yet.
     leading: u8,
     trailing: u8,
+    /// How many of `checkpoints` are the previous (closed) chunk's tail.
+    prev_checkpoints: u8,
+    /// The newest checkpoints, oldest first: the previous chunk's tail, then this chunk's. A boxed
+    /// slice, 8 bytes smaller than a vector, reallocated once per [`CHECKPOINT_EVERY`] samples.
+    checkpoints: Box<[Checkpoint]>,
 }
 
 impl HeadChunk {
@@ -142,9 +125,24 @@ impl HeadChunk {
         self.last_t
     }
 
-    /// Heap bytes held (the vector's capacity, not its length: that is what the allocator gave).
+    /// Heap bytes held (the vectors' capacity, not their length: that is what the allocator
+    /// gave).
     pub(super) fn heap_bytes(&self) -> usize {
-        self.w.buf.capacity()
+        self.w.buf.capacity() + size_of_val(&*self.checkpoints)
+    }
+
+    /// This chunk's own checkpoints, oldest first.
+    pub(super) fn checkpoints(&self) -> &[Checkpoint] {
+        self.checkpoints
+            .get(usize::from(self.prev_checkpoints)..)
+            .unwrap_or(&[])
+    }
+
+    /// The last checkpoints of the chunk closed before this one (the series' newest closed).
+    pub(super) fn prev_checkpoints(&self) -> &[Checkpoint] {
+        self.checkpoints
+            .get(..usize::from(self.prev_checkpoints))
+            .unwrap_or(&[])
     }
 
     /// Appends one sample. The caller guarantees `t` is newer than the last one; the encoding
@@ -163,7 +161,39 @@ impl HeadChunk {
         }
         self.last_t = t;
         self.last_v = v_bits;
+        if self.count > 0 && self.count.is_multiple_of(CHECKPOINT_EVERY) {
+            self.checkpoint();
+        }
         self.count = self.count.saturating_add(1);
+    }
+
+    /// Records the decoder state after the sample just appended (index `count`), if it fits.
+    fn checkpoint(&mut self) {
+        let window = if self.leading == u8::MAX {
+            (0, 0)
+        } else {
+            (self.leading, self.trailing)
+        };
+        let cp = Checkpoint::new(
+            self.min_t,
+            self.count,
+            u64::from(self.w.bits),
+            self.last_t,
+            self.last_delta,
+            self.last_v,
+            window,
+        );
+        let Some(cp) = cp else {
+            return;
+        };
+        let mut kept = std::mem::take(&mut self.checkpoints).into_vec();
+        kept.push(cp);
+        let drop = kept.len().saturating_sub(KEPT_CHECKPOINTS);
+        kept.drain(..drop);
+        self.prev_checkpoints = self
+            .prev_checkpoints
+            .saturating_sub(u8::try_from(drop).unwrap_or(u8::MAX));
+        self.checkpoints = kept.into_boxed_slice();
     }
 
     fn write_dod(&mut self, dod: i64) {
@@ -205,11 +235,19 @@ impl HeadChunk {
         }
     }
 
+    #[cfg(test)]
     pub(super) fn iter(&self) -> ChunkIter<'_> {
         ChunkIter::new(&self.w.buf, self.count)
     }
 
-    /// Closes the chunk: the bytes are shrunk to their length, the encoder state dropped.
+    /// From the newest sample at or before `t` (or the first sample, if none is), by way of the
+    /// newest checkpoint at or before `t`.
+    pub(super) fn iter_from(&self, t: i64) -> ChunkIter<'_> {
+        seek(&self.w.buf, self.count, self.min_t, self.checkpoints(), t)
+    }
+
+    /// Closes the chunk: the bytes are shrunk to their length, the encoder state and the
+    /// checkpoints dropped.
     pub(super) fn close(self) -> ClosedChunk {
         ClosedChunk {
             data: self.w.buf.into_boxed_slice(),
@@ -217,6 +255,35 @@ impl HeadChunk {
             min_t: self.min_t,
             max_t: self.last_t,
         }
+    }
+
+    /// Closes the chunk and opens the next head, which keeps this one's last
+    /// [`TAIL_CHECKPOINTS`] checkpoints (valid for the returned chunk while it is the series'
+    /// newest closed one, which it stays as long as that head does).
+    pub(super) fn roll(mut self) -> (ClosedChunk, HeadChunk) {
+        let own = self.checkpoints();
+        let tail = own.get(own.len().saturating_sub(TAIL_CHECKPOINTS)..);
+        let mut next = HeadChunk::new();
+        next.checkpoints = tail.map(Box::from).unwrap_or_default();
+        next.prev_checkpoints = u8::try_from(next.checkpoints.len()).unwrap_or(0);
+        self.checkpoints = Box::default();
+        (self.close(), next)
+    }
+}
+
+/// A chunk's samples from the newest one at or before `t` when a checkpoint is, else from its
+/// first. `checkpoints` are the chunk's (their timestamps ascending, as a series' are).
+fn seek<'a>(
+    data: &'a [u8],
+    count: u16,
+    min_t: i64,
+    checkpoints: &[Checkpoint],
+    t: i64,
+) -> ChunkIter<'a> {
+    let after = checkpoints.partition_point(|cp| cp.t(min_t) <= t);
+    match after.checked_sub(1).and_then(|i| checkpoints.get(i)) {
+        Some(cp) if cp.index() < count => ChunkIter::resume(data, count, min_t, cp),
+        _ => ChunkIter::new(data, count),
     }
 }
 
@@ -234,107 +301,18 @@ impl ClosedChunk {
         self.data.len()
     }
 
+    #[cfg(test)]
     pub(super) fn iter(&self) -> ChunkIter<'_> {
         ChunkIter::new(&self.data, self.count)
+    }
+
+    /// As [`HeadChunk::iter_from`], with the checkpoints a head kept of this chunk (or none).
+    pub(super) fn iter_from(&self, t: i64, checkpoints: &[Checkpoint]) -> ChunkIter<'_> {
+        seek(&self.data, self.count, self.min_t, checkpoints, t)
     }
 
     #[cfg(test)]
     pub(super) fn data_for_test(&self) -> Vec<u8> {
         self.data.to_vec()
-    }
-}
-
-/// Decodes a chunk's samples, oldest first, as (timestamp, value bits). Stops early (rather
-/// than panicking) on a truncated stream.
-#[derive(Debug, Clone)]
-pub(super) struct ChunkIter<'a> {
-    r: BitReader<'a>,
-    remaining: u16,
-    started: bool,
-    t: i64,
-    delta: i64,
-    v: u64,
-    leading: u32,
-    trailing: u32,
-}
-
-impl<'a> ChunkIter<'a> {
-    pub(super) fn new(buf: &'a [u8], count: u16) -> ChunkIter<'a> {
-        ChunkIter {
-            r: BitReader { buf, pos: 0 },
-            remaining: count,
-            started: false,
-            t: 0,
-            delta: 0,
-            v: 0,
-            leading: 0,
-            trailing: 0,
-        }
-    }
-
-    fn read_dod(&mut self) -> Option<i64> {
-        if !self.r.bit()? {
-            return Some(0);
-        }
-        for (_, len, bits) in DOD_BUCKETS {
-            // The prefix is `len - 1` ones then a zero; one `1` is already read.
-            if len == 4 || !self.r.bit()? {
-                if len == 4 && self.r.bit()? {
-                    return Some(self.r.read(64)? as i64);
-                }
-                return Some(sign_extend(self.r.read(bits)?, bits));
-            }
-        }
-        None
-    }
-
-    fn read_xor(&mut self) -> Option<u64> {
-        if !self.r.bit()? {
-            return Some(0);
-        }
-        if self.r.bit()? {
-            self.leading = self.r.read(5)? as u32;
-            let sig = match self.r.read(6)? as u32 {
-                0 => 64,
-                n => n,
-            };
-            self.trailing = 64u32.checked_sub(self.leading + sig)?;
-        }
-        let sig = 64u32.checked_sub(self.leading + self.trailing)?;
-        let bits = self.r.read(sig)?;
-        Some(bits.checked_shl(self.trailing).unwrap_or(0))
-    }
-}
-
-impl Iterator for ChunkIter<'_> {
-    type Item = (i64, u64);
-
-    fn next(&mut self) -> Option<(i64, u64)> {
-        if self.remaining == 0 {
-            return None;
-        }
-        let decoded = if self.started {
-            let dod = self.read_dod();
-            let x = dod.and_then(|dod| {
-                self.delta = self.delta.wrapping_add(dod);
-                self.read_xor()
-            });
-            x.map(|x| {
-                self.t = self.t.wrapping_add(self.delta);
-                self.v ^= x;
-            })
-        } else {
-            self.r.read(64).zip(self.r.read(64)).map(|(t, v)| {
-                self.t = t as i64;
-                self.v = v;
-                self.started = true;
-            })
-        };
-        if decoded.is_none() {
-            self.remaining = 0;
-            return None;
-        }
-        self.remaining -= 1;
-        Some((self.t, self.v))
     }
 }

@@ -62,7 +62,9 @@ impl Series {
             h.count() >= CHUNK_SAMPLES || t.saturating_sub(h.min_t()) >= max_span_ms
         });
         if full && let Some(head) = self.head.take() {
-            self.closed.push_back(head.close());
+            let (chunk, next) = head.roll();
+            self.closed.push_back(chunk);
+            self.head = Some(next);
         }
         self.head
             .get_or_insert_with(HeadChunk::new)
@@ -95,31 +97,45 @@ impl Series {
             + self.head.as_ref().map_or(0, HeadChunk::heap_bytes)
     }
 
-    /// Samples in `[start, end]`, oldest first, as (timestamp, value bits).
+    /// Samples in `[start, end]`, oldest first, staleness markers included.
     pub(super) fn range(&self, start: i64, end: i64) -> Vec<(i64, f64)> {
         let mut out = Vec::new();
-        if start > end {
-            return out;
-        }
-        let closed = self
-            .closed
-            .iter()
-            .filter(|c| c.max_t >= start && c.min_t <= end)
-            .flat_map(|c| c.iter());
-        let head = self
-            .head
-            .iter()
-            .filter(|h| h.count() > 0 && h.max_t() >= start && h.min_t() <= end)
-            .flat_map(|h| h.iter());
-        for (t, v) in closed.chain(head) {
-            if t > end {
-                break;
-            }
-            if t >= start {
-                out.push((t, f64::from_bits(v)));
-            }
-        }
+        self.range_into(start, end, &mut out);
         out
+    }
+
+    /// Appends the samples in `[start, end]` to `out`, oldest first, staleness markers included,
+    /// so a caller reading many series can reuse one buffer.
+    ///
+    /// Only the chunks overlapping the window are decoded, each from its last checkpoint at or
+    /// before `start` when it has one (the head, and the newest closed chunk by the head's copy
+    /// of its tail checkpoints): a window at the end of the head decodes about itself.
+    pub(super) fn range_into(&self, start: i64, end: i64, out: &mut Vec<(i64, f64)>) {
+        if start > end {
+            return;
+        }
+        // Closed chunks are in time order: skip those ending before the window.
+        let first = self.closed.partition_point(|c| c.max_t < start);
+        let newest = self.closed.len().saturating_sub(1);
+        for (i, c) in self.closed.range(first..).enumerate() {
+            if c.min_t > end {
+                return;
+            }
+            let checkpoints = match &self.head {
+                Some(h) if first + i == newest => h.prev_checkpoints(),
+                _ => &[],
+            };
+            if !push_window(c.iter_from(start, checkpoints), start, end, out) {
+                return;
+            }
+        }
+        if let Some(h) = &self.head
+            && h.count() > 0
+            && h.max_t() >= start
+            && h.min_t() <= end
+        {
+            push_window(h.iter_from(start), start, end, out);
+        }
     }
 
     /// The newest sample at or before `at`.
@@ -128,16 +144,22 @@ impl Series {
         if last_t <= at {
             return Some((last_t, last_v));
         }
-        let newest_at_or_before =
-            |it: &mut dyn Iterator<Item = (i64, u64)>| it.take_while(|&(t, _)| t <= at).last();
         if let Some(h) = &self.head
             && h.count() > 0
             && h.min_t() <= at
         {
-            return newest_at_or_before(&mut h.iter());
+            return newest_at_or_before(h.iter_from(at), at);
         }
-        let c = self.closed.iter().rev().find(|c| c.min_t <= at)?;
-        newest_at_or_before(&mut c.iter())
+        let i = self
+            .closed
+            .partition_point(|c| c.min_t <= at)
+            .checked_sub(1)?;
+        let c = self.closed.get(i)?;
+        let checkpoints = match &self.head {
+            Some(h) if i + 1 == self.closed.len() => h.prev_checkpoints(),
+            _ => &[],
+        };
+        newest_at_or_before(c.iter_from(at, checkpoints), at)
     }
 
     /// Drops closed chunks that end before `cutoff`, and the head too when it does; returns the
@@ -175,4 +197,28 @@ impl Series {
     pub(super) fn oldest_closed_end(&self) -> Option<i64> {
         self.closed.front().map(|c| c.max_t)
     }
+}
+
+/// Appends the samples of `samples` in `[start, end]` to `out`; `false` once one is past `end`
+/// (so later chunks need not be read).
+fn push_window(
+    samples: impl Iterator<Item = (i64, u64)>,
+    start: i64,
+    end: i64,
+    out: &mut Vec<(i64, f64)>,
+) -> bool {
+    for (t, v) in samples {
+        if t > end {
+            return false;
+        }
+        if t >= start {
+            out.push((t, f64::from_bits(v)));
+        }
+    }
+    true
+}
+
+/// The last of `samples` at or before `at`.
+fn newest_at_or_before(samples: impl Iterator<Item = (i64, u64)>, at: i64) -> Option<(i64, u64)> {
+    samples.take_while(|&(t, _)| t <= at).last()
 }

@@ -1,9 +1,10 @@
-//! The XOR chunk round-trips exactly, and compresses regular scrapes well.
+//! The XOR chunk round-trips exactly, compresses regular scrapes well, resumes exactly at its
+//! checkpoints, and survives garbage.
 
 use proptest::prelude::*;
 
 use super::super::STALE_NAN_BITS;
-use super::super::chunk::{ChunkIter, HeadChunk};
+use super::super::chunk::{CHECKPOINT_EVERY, Checkpoint, ChunkIter, HeadChunk, KEPT_CHECKPOINTS};
 
 fn encode(samples: &[(i64, u64)]) -> HeadChunk {
     let mut head = HeadChunk::new();
@@ -139,4 +140,105 @@ fn empty_and_truncated_chunks_decode_without_panic() {
     // A count larger than the data holds, and garbage.
     assert!(ChunkIter::new(&bytes, 1000).count() < 1000);
     assert!(ChunkIter::new(&[0xff; 40], 100).count() < 100);
+}
+
+proptest! {
+    /// Resuming at any checkpoint yields exactly the samples from its index on.
+    #[test]
+    fn checkpoints_resume_exactly(
+        ts in timestamps(),
+        vs in prop::collection::vec(special_bits(), 130),
+    ) {
+        let samples: Vec<(i64, u64)> = ts.iter().copied().zip(vs.iter().copied()).collect();
+        let head = encode(&samples);
+        let data = head.clone().close().data_for_test();
+        let count = head.count();
+        prop_assert!(head.checkpoints().len() <= KEPT_CHECKPOINTS);
+        for cp in head.checkpoints() {
+            let index = usize::from(cp.index());
+            prop_assert_eq!(index % usize::from(CHECKPOINT_EVERY), 0);
+            let resumed: Vec<_> = ChunkIter::resume(&data, count, head.min_t(), cp).collect();
+            prop_assert_eq!(&resumed[..], samples.get(index..).unwrap_or(&[]));
+            // Truncated anywhere, a resumed read stops short instead of panicking.
+            for cut in [0, data.len() / 2, data.len().saturating_sub(1)] {
+                let short = data.get(..cut).unwrap_or(&[]);
+                let n = ChunkIter::resume(short, count, head.min_t(), cp).count();
+                prop_assert!(n <= count.into());
+            }
+        }
+    }
+
+    /// Any bytes, any count, any checkpoint: decoding ends without a panic.
+    #[test]
+    fn garbage_never_panics(
+        data in prop::collection::vec(any::<u8>(), 0..300),
+        count in any::<u16>(),
+        pos in 0u64..(1 << 14),
+        index in 0u16..128,
+        window in (0u8..32, 0u8..64),
+        t in any::<i64>(),
+        v in any::<u64>(),
+    ) {
+        prop_assert!(ChunkIter::new(&data, count).count() <= count.into());
+        if let Some(cp) = Checkpoint::new(t, index, pos, t, 15_000, v, window) {
+            let n = ChunkIter::resume(&data, count, t, &cp).count();
+            prop_assert!(n <= count.into());
+        }
+    }
+}
+
+#[test]
+fn regular_scrapes_keep_the_newest_checkpoints() {
+    let samples: Vec<(i64, u64)> = (0..120)
+        .map(|i| {
+            (
+                1_700_000_000_000 + i * 15_000 + i % 3,
+                (i as f64 * 1.7).to_bits(),
+            )
+        })
+        .collect();
+    let indices = |cps: &[Checkpoint]| cps.iter().map(|cp| cp.index()).collect::<Vec<_>>();
+    let head = encode(&samples[..60]);
+    assert_eq!(indices(head.checkpoints()), [16, 32, 48]);
+    let head = encode(&samples);
+    // Only the newest three are kept.
+    assert_eq!(indices(head.checkpoints()), [80, 96, 112]);
+    // A 5-minute window at the end starts decoding at the checkpoint before it.
+    let start = samples[100].0;
+    let from: Vec<_> = head.iter_from(start).collect();
+    assert_eq!(from, samples[96..]);
+    // Before the oldest checkpoint kept: from the first sample.
+    assert_eq!(head.iter_from(samples[79].0).count(), 120);
+    assert_eq!(head.iter_from(i64::MIN).count(), 120);
+    // The next head keeps the last two, and a closed chunk reads from them.
+    let (closed, mut next) = head.roll();
+    assert_eq!(indices(next.prev_checkpoints()), [96, 112]);
+    assert!(next.checkpoints().is_empty());
+    let from: Vec<_> = closed.iter_from(start, next.prev_checkpoints()).collect();
+    assert_eq!(from, samples[96..]);
+    assert_eq!(closed.iter_from(start, &[]).count(), 120);
+    // They give way to the new head's own.
+    let t0 = samples[0].0;
+    for i in 120..153 {
+        next.append(t0 + i * 15_000, 0);
+    }
+    assert_eq!(indices(next.prev_checkpoints()), [112]);
+    assert_eq!(indices(next.checkpoints()), [16, 32]);
+    for i in 153..170 {
+        next.append(t0 + i * 15_000, 0);
+    }
+    assert!(next.prev_checkpoints().is_empty());
+    assert_eq!(indices(next.checkpoints()), [16, 32, 48]);
+}
+
+#[test]
+fn checkpoints_that_do_not_fit_are_skipped() {
+    // Gaps of 40 days: a delta beyond ±24 days does not fit a checkpoint (nor, later, an offset
+    // beyond 49 days from the first sample); the reads fall back to the first sample.
+    let day = 86_400_000;
+    let samples: Vec<(i64, u64)> = (0..40).map(|i| (i * 40 * day, i as u64)).collect();
+    let head = encode(&samples);
+    let indices: Vec<u16> = head.checkpoints().iter().map(|cp| cp.index()).collect();
+    assert!(indices.is_empty(), "{indices:?}");
+    assert_eq!(head.iter_from(samples[35].0).collect::<Vec<_>>(), samples);
 }

@@ -1,5 +1,7 @@
-//! Tests of the store: the chunk encoding, the store's behaviour, and the range functions.
+//! Tests of the store: the chunk encoding, one series' reads, the store's behaviour, and the
+//! range functions.
 
 mod chunk;
 mod functions;
+mod series;
 mod store;
