@@ -96,6 +96,8 @@ pub(super) struct HeadChunk {
     trailing: u8,
     /// How many of `checkpoints` are the previous (closed) chunk's tail.
     prev_checkpoints: u8,
+    /// No checkpoints are taken or handed on (see [`HeadChunk::set_checkpointing`]).
+    no_checkpoints: bool,
     /// The newest checkpoints, oldest first: the previous chunk's tail, then this chunk's. A boxed
     /// slice, 8 bytes smaller than a vector, reallocated once per [`CHECKPOINT_EVERY`] samples.
     checkpoints: Box<[Checkpoint]>,
@@ -115,6 +117,14 @@ impl HeadChunk {
 
     pub(super) fn count(&self) -> u16 {
         self.count
+    }
+
+    /// Turns checkpoints off (or back on) for what is appended from now on. Off while the store
+    /// is near its memory cap: heads then close every few minutes, a window at their end reads
+    /// a few samples anyway, and 20 bytes a checkpoint over heads of ~20 samples cost a sixth of
+    /// the history the cap can hold.
+    pub(super) fn set_checkpointing(&mut self, on: bool) {
+        self.no_checkpoints = !on;
     }
 
     pub(super) fn min_t(&self) -> i64 {
@@ -161,7 +171,7 @@ impl HeadChunk {
         }
         self.last_t = t;
         self.last_v = v_bits;
-        if self.count > 0 && self.count.is_multiple_of(CHECKPOINT_EVERY) {
+        if self.count > 0 && self.count.is_multiple_of(CHECKPOINT_EVERY) && !self.no_checkpoints {
             self.checkpoint();
         }
         self.count = self.count.saturating_add(1);
@@ -264,8 +274,11 @@ impl HeadChunk {
         let own = self.checkpoints();
         let tail = own.get(own.len().saturating_sub(TAIL_CHECKPOINTS)..);
         let mut next = HeadChunk::new();
-        next.checkpoints = tail.map(Box::from).unwrap_or_default();
+        if !self.no_checkpoints {
+            next.checkpoints = tail.map(Box::from).unwrap_or_default();
+        }
         next.prev_checkpoints = u8::try_from(next.checkpoints.len()).unwrap_or(0);
+        next.no_checkpoints = self.no_checkpoints;
         self.checkpoints = Box::default();
         (self.close(), next)
     }

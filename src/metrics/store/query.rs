@@ -118,7 +118,7 @@ impl Store {
         out: &mut Vec<(i64, f64)>,
     ) {
         if let Some(Some(s)) = self.series.get(id as usize) {
-            out.extend(s.range(start_ms, end_ms));
+            s.range_into(start_ms, end_ms, out);
         }
     }
 

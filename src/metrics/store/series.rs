@@ -66,9 +66,9 @@ impl Series {
             self.closed.push_back(chunk);
             self.head = Some(next);
         }
-        self.head
-            .get_or_insert_with(HeadChunk::new)
-            .append(t, v_bits);
+        let head = self.head.get_or_insert_with(HeadChunk::new);
+        head.set_checkpointing(max_span_ms > super::PRESSURE_SPAN_MS);
+        head.append(t, v_bits);
         self.last = Some((t, v_bits));
         Appended::Yes
     }
@@ -98,6 +98,7 @@ impl Series {
     }
 
     /// Samples in `[start, end]`, oldest first, staleness markers included.
+    #[cfg(test)]
     pub(super) fn range(&self, start: i64, end: i64) -> Vec<(i64, f64)> {
         let mut out = Vec::new();
         self.range_into(start, end, &mut out);

@@ -136,3 +136,42 @@ fn the_window_is_part_of_the_key() {
             .all(|s| s.samples.iter().all(|&(t, _)| t <= T - 60_000))
     );
 }
+
+/// A shared selection bigger than what the cache may hold is read again instead of held: the
+/// same answers, one more read.
+#[test]
+fn a_selection_over_the_budget_is_read_again() {
+    let q = store();
+    let engine = Engine::default();
+    let exprs: Vec<Expr> = [
+        "sum(rate(requests_total[5m]))",
+        "rate(requests_total[5m]) > 0",
+    ]
+    .iter()
+    .map(|r| parse(r).expect("parses"))
+    .collect();
+    let mut cache = SelectionCache::plan(&engine, &exprs, T);
+    // Two series of 21 samples in the inclusive window the store is asked for: 42 samples.
+    cache.budget = 41;
+    let cached = Cached::new(&q, cache);
+    let got: Vec<Value> = exprs
+        .iter()
+        .map(|e| engine.instant(&cached, e, T).expect("evaluates"))
+        .collect();
+    assert_eq!(q.selects.get(), 2, "read twice: not held");
+    assert_eq!(cached.cache().sizes(), (0, 0));
+    let plain: Vec<Value> = exprs
+        .iter()
+        .map(|e| engine.instant(&q, e, T).expect("evaluates"))
+        .collect();
+    assert_eq!(got, plain);
+
+    let q = store();
+    let mut cache = SelectionCache::plan(&engine, &exprs, T);
+    cache.budget = 42;
+    let cached = Cached::new(&q, cache);
+    for e in &exprs {
+        engine.instant(&cached, e, T).expect("evaluates");
+    }
+    assert_eq!(q.selects.get(), 1, "held within the budget");
+}

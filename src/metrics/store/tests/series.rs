@@ -131,3 +131,33 @@ proptest! {
         }
     }
 }
+
+/// Near the memory cap (heads spanning at most `PRESSURE_SPAN_MS`) heads take and hand on no
+/// checkpoints, so the cap holds as much history as before checkpoints existed; with the usual
+/// half-hour heads they do, and reads agree either way.
+#[test]
+fn heads_take_no_checkpoints_under_memory_pressure() {
+    let checkpoints = |span: i64| {
+        let mut series = Series::new(Box::default());
+        for i in 0..200i64 {
+            assert_eq!(series.append(i * 15_000, i as u64, span), Appended::Yes);
+        }
+        let head = series.head.as_ref().expect("a head");
+        let held = head.checkpoints().len() + head.prev_checkpoints().len();
+        let all: Vec<u64> = series
+            .range(0, i64::MAX)
+            .iter()
+            .map(|s| s.1.to_bits())
+            .collect();
+        assert_eq!(all, (0..200).collect::<Vec<u64>>(), "span {span}");
+        let tail: Vec<u64> = series
+            .range(190 * 15_000, i64::MAX)
+            .iter()
+            .map(|s| s.1.to_bits())
+            .collect();
+        assert_eq!(tail, (190..200).collect::<Vec<u64>>(), "span {span}");
+        held
+    };
+    assert_eq!(checkpoints(super::super::PRESSURE_SPAN_MS), 0);
+    assert!(checkpoints(30 * 60_000) > 0);
+}
