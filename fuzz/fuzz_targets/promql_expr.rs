@@ -1,10 +1,14 @@
 //! Arbitrary text into the PromQL parser and, when it parses, the evaluator (instant and a short
 //! range, 3.x and 2.x) over a small MemStore with counters, gauges, a classic histogram and a
-//! staleness marker. Neither may panic; evaluation errors are fine.
+//! staleness marker. Neither may panic; evaluation errors are fine. Evaluated twice more as two
+//! rules of one group (a shared `SelectionCache` and `ExprCache`, as the console evaluates
+//! groups), each answer must be the one it gives alone.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use watchfloor::alerts::promql::{Compat, Engine, MemStore, check_supported, parse};
+use watchfloor::alerts::promql::{
+    Cached, Compat, Engine, ExprCache, MemStore, SelectionCache, check_supported, parse,
+};
 use watchfloor::metrics::store::STALE_NAN_BITS;
 
 fn store() -> MemStore {
@@ -45,7 +49,18 @@ fuzz_target!(|data: &[u8]| {
     let m = store();
     for compat in [Compat::V3, Compat::V2] {
         let engine = Engine { compat, lookback_ms: 5 * 60 * 1000 };
-        let _ = engine.instant(&m, &expr, 200_000);
+        let alone = engine.instant(&m, &expr, 200_000);
         let _ = engine.range(&m, &expr, 0, 300_000, 60_000);
+        let group = [expr.clone(), expr.clone()];
+        let cached = Cached::new(&m, SelectionCache::plan(&engine, &group, 200_000));
+        let shared = ExprCache::plan(&group, 200_000, &|_| false);
+        for e in &group {
+            let got = engine.instant_with(&cached, e, 200_000, Some(&shared));
+            assert_eq!(
+                format!("{got:?}"),
+                format!("{alone:?}"),
+                "sharing changed the answer of {text:?} ({compat:?})"
+            );
+        }
     }
 });
