@@ -5,7 +5,8 @@
 //! on. The evaluation itself lives in the submodules: [`eval`] (selectors, subqueries, name
 //! dropping), `binop`, `agg`, `funcs`/`over_time`/`date`/`labels`, `math` (Prometheus's float
 //! arithmetic), `support` ([`check_supported`]) and `store` (the console's store as a
-//! [`Queryable`]).
+//! [`Queryable`]). What a rule group's rules share while evaluated together: [`cache`] (their
+//! selections) and [`shared`] (their repeated subexpressions).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -16,6 +17,8 @@ pub use crate::metrics::store::{MatchOp, Matcher};
 mod agg;
 mod binop;
 pub mod cache;
+#[cfg(test)]
+mod counting;
 mod date;
 mod eval;
 mod funcs;

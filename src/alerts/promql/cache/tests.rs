@@ -1,20 +1,6 @@
-use std::cell::Cell;
-
 use super::*;
+use crate::alerts::promql::counting::Counting;
 use crate::alerts::promql::{Labels, Value, parse};
-
-/// A store that counts the selections made of it.
-struct Counting {
-    inner: MemStore,
-    selects: Cell<usize>,
-}
-
-impl Queryable for Counting {
-    fn select(&self, matchers: &[Matcher], start_ms: i64, end_ms: i64) -> Vec<SeriesData> {
-        self.selects.set(self.selects.get() + 1);
-        self.inner.select(matchers, start_ms, end_ms)
-    }
-}
 
 fn store() -> Counting {
     let mut inner = MemStore::new();
@@ -27,10 +13,7 @@ fn store() -> Counting {
             inner.add(&labels, i * 15_000, i as f64 * per_scrape);
         }
     }
-    Counting {
-        inner,
-        selects: Cell::new(0),
-    }
+    Counting::new(inner)
 }
 
 const T: i64 = 600_000;
