@@ -377,8 +377,6 @@ impl Sides<'_> {
 
 #[test]
 fn watchfloor_and_prometheus_agree_on_pending_and_firing_alerts_over_an_incident() {
-    use watchfloor::config::sources::ScrapingConfig;
-    use watchfloor::config::units::PromDuration;
     if !have("prometheus") {
         return;
     }
@@ -386,36 +384,9 @@ fn watchfloor_and_prometheus_agree_on_pending_and_firing_alerts_over_an_incident
     let (mut prometheus, n) = start_prometheus(&fleet);
     // watchfloor's scrapers on the same pods, every second.
     let _enter = fleet.runtime.enter();
-    let config = ScrapingConfig {
-        interval: PromDuration::from_secs(1),
-        timeout: PromDuration(Duration::from_millis(900)),
-        ..ScrapingConfig::default()
-    };
-    let kube_config = fleet
-        .runtime
-        .block_on(crate::kube_client::config(&fleet, CLUSTER));
-    let client = watchfloor::metrics::scrape::scrape_client(kube_config).expect("scrape client");
-    let (ui, _ui_rx) = tokio::sync::mpsc::unbounded_channel();
-    let clock: watchfloor::kube::watch::Clock = std::sync::Arc::new(jiff::Timestamp::now);
-    let runtime = watchfloor::metrics::runtime::MetricsRuntime::start(
-        &config,
-        vec![CLUSTER.to_string()],
-        vec![Some(client)],
-        ui,
-        clock,
-    );
-    let running = fleet.fleet.cluster(CLUSTER).expect("cluster");
-    let rows: Vec<_> = running
-        .cluster
-        .store()
-        .list::<k8s_openapi::api::core::v1::Pod>(None)
-        .iter()
-        .map(|p| watchfloor::kube::convert::pod_row(p, jiff::Timestamp::now()))
-        .filter(|r| r.key.namespace == NAMESPACE)
-        .collect();
-    let targets = watchfloor::metrics::scrape::pod_targets(CLUSTER, rows.iter(), &config);
-    assert_eq!(targets.len(), n, "both sides scrape the same pods");
-    runtime.set_targets(0, targets);
+    let (runtime, scraped) =
+        crate::metrics::scraping_every_second(&fleet, CLUSTER, |r| r.key.namespace == NAMESPACE);
+    assert_eq!(scraped, n, "both sides scrape the same pods");
     prometheus.until_all_up(n);
 
     let file = watchfloor::alerts::rulefile::parse("arq.rules.yml", &scaled_rules())

@@ -10,12 +10,13 @@ use k8s_openapi::api::core::v1::Pod;
 use serde_json::Value;
 use watchfloor::config::sources::ScrapingConfig;
 use watchfloor::config::units::PromDuration;
+use watchfloor::kube::rows::PodRow;
 use watchfloor::kube::watch::Clock;
 use watchfloor::metrics::runtime::MetricsRuntime;
 use watchfloor::metrics::store::{MatchOp, Matcher, Store};
 
 use crate::prometheus::{Prometheus, settled_targets};
-use crate::support::have;
+use crate::support::{TestFleet, have};
 
 const CLUSTER: &str = "prod-eastus";
 /// The rate window both sides use: 30 one-second scrapes.
@@ -63,6 +64,47 @@ fn scraped_labels(labels: impl Iterator<Item = (String, String)>) -> BTreeMap<St
         .collect()
 }
 
+/// watchfloor's scrapers, every second (as the tests comparing with a real Prometheus scrape), on
+/// the pods of `cluster` that `keep` selects: the running metrics runtime and how many pods it
+/// scrapes. Call inside the fleet's runtime (`fleet.runtime.enter()`).
+pub fn scraping_every_second(
+    fleet: &TestFleet,
+    cluster: &str,
+    keep: impl Fn(&PodRow) -> bool,
+) -> (MetricsRuntime, usize) {
+    let config = ScrapingConfig {
+        interval: PromDuration::from_secs(1),
+        timeout: PromDuration(Duration::from_millis(900)),
+        ..ScrapingConfig::default()
+    };
+    let kube_config = fleet
+        .runtime
+        .block_on(crate::kube_client::config(fleet, cluster));
+    let client = watchfloor::metrics::scrape::scrape_client(kube_config).expect("scrape client");
+    let (ui, _ui_rx) = tokio::sync::mpsc::unbounded_channel();
+    let clock: Clock = Arc::new(jiff::Timestamp::now);
+    let runtime = MetricsRuntime::start(
+        &config,
+        vec![cluster.to_string()],
+        vec![Some(client)],
+        ui,
+        clock,
+    );
+    let running = fleet.fleet.cluster(cluster).expect("cluster");
+    let rows: Vec<PodRow> = running
+        .cluster
+        .store()
+        .list::<Pod>(None)
+        .iter()
+        .map(|p| watchfloor::kube::convert::pod_row(p, jiff::Timestamp::now()))
+        .filter(|r| keep(r))
+        .collect();
+    let targets = watchfloor::metrics::scrape::pod_targets(cluster, rows.iter(), &config);
+    let n = targets.len();
+    runtime.set_targets(0, targets);
+    (runtime, n)
+}
+
 #[test]
 fn series_rates_and_p95_match_a_real_prometheus_scraping_the_same_pods() {
     if !have("prometheus") {
@@ -75,41 +117,10 @@ fn series_rates_and_p95_match_a_real_prometheus_scraping_the_same_pods() {
 
     // watchfloor's side, scraping the same pods every second.
     let _enter = fleet.runtime.enter();
-    let config = ScrapingConfig {
-        interval: PromDuration::from_secs(1),
-        timeout: PromDuration(Duration::from_millis(900)),
-        ..ScrapingConfig::default()
-    };
-    let kube_config = fleet
-        .runtime
-        .block_on(crate::kube_client::config(&fleet, CLUSTER));
-    let client = watchfloor::metrics::scrape::scrape_client(kube_config).expect("scrape client");
-    let (ui, _ui_rx) = tokio::sync::mpsc::unbounded_channel();
-    let clock: Clock = Arc::new(jiff::Timestamp::now);
-    let runtime = MetricsRuntime::start(
-        &config,
-        vec![CLUSTER.to_string()],
-        vec![Some(client)],
-        ui,
-        clock,
-    );
     let wanted: BTreeSet<&str> = targets.iter().map(|t| t.pod.as_str()).collect();
-    let running = fleet.fleet.cluster(CLUSTER).expect("cluster");
-    let rows: Vec<_> = running
-        .cluster
-        .store()
-        .list::<Pod>(None)
-        .iter()
-        .map(|p| watchfloor::kube::convert::pod_row(p, jiff::Timestamp::now()))
-        .filter(|r| wanted.contains(r.key.name.as_str()))
-        .collect();
-    let pod_targets = watchfloor::metrics::scrape::pod_targets(CLUSTER, rows.iter(), &config);
-    assert_eq!(
-        pod_targets.len(),
-        wanted.len(),
-        "every annotated pod is a target"
-    );
-    runtime.set_targets(0, pod_targets);
+    let (runtime, scraped) =
+        scraping_every_second(&fleet, CLUSTER, |r| wanted.contains(r.key.name.as_str()));
+    assert_eq!(scraped, wanted.len(), "every annotated pod is a target");
 
     // Both need a full window of samples.
     std::thread::sleep(Duration::from_millis(WINDOW_MS as u64 + 8_000));
