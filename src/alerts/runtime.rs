@@ -11,8 +11,8 @@ use tokio::task::JoinSet;
 
 use super::model::{AlertsSnapshot, Source, SourceStatus};
 use super::promql::{
-    Compat, Engine, Labels, LabelsRef, MatchOp, Matcher, MemStore, Queryable, SelectionCache,
-    SeriesData, SeriesRef,
+    Compat, Engine, LabelsRef, MatchOp, Matcher, MemStore, Queryable, SelectionCache, SeriesData,
+    SeriesRef, owned_series,
 };
 use super::remote::{self, RemoteState};
 use super::rulefile::{self, RuleFile};
@@ -104,25 +104,9 @@ impl EnvView<'_> {
 }
 
 impl Queryable for EnvView<'_> {
+    /// [`Queryable::select_ref`] with the labels copied out (the evaluator reads the latter).
     fn select(&self, matchers: &[Matcher], start_ms: i64, end_ms: i64) -> Vec<SeriesData> {
-        // The trait's select, not the store's own (which returns ids).
-        let mut out = Queryable::select(self.store, &self.scraped(matchers), start_ms, end_ms);
-        out.extend(self.outputs.select(matchers, start_ms, end_ms));
-        out
-    }
-
-    /// As `select`, so instant selectors read the store's newest samples without decoding.
-    fn select_newest(
-        &self,
-        matchers: &[Matcher],
-        start_ms: i64,
-        end_ms: i64,
-    ) -> Vec<(Labels, i64, f64)> {
-        let mut out = self
-            .store
-            .select_newest(&self.scraped(matchers), start_ms, end_ms);
-        out.extend(self.outputs.select_newest(matchers, start_ms, end_ms));
-        out
+        owned_series(self.select_ref(matchers, start_ms, end_ms))
     }
 
     /// What the evaluator reads: the store's labels borrowed, its selections shared between

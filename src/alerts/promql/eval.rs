@@ -322,11 +322,7 @@ impl<'a> Ctx<'a> {
                 elems
                     .into_iter()
                     .map(|e| Elem {
-                        labels: if e.drop_name {
-                            drop_name(e.labels)
-                        } else {
-                            e.labels
-                        },
+                        labels: settle_name(e.labels, e.drop_name),
                         v: e.v,
                         drop_name: false,
                     })
@@ -385,10 +381,13 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// The labels without the metric name and, with it, the type and unit metadata labels
-/// (`__type__`, `__unit__`) Prometheus 3.5 attaches under its type-and-unit-labels feature.
-fn drop_name(mut labels: LabelsRef<'_>) -> LabelsRef<'_> {
-    labels.retain(|(k, _)| !matches!(k.as_ref(), "__name__" | "__type__" | "__unit__"));
+/// The labels as they leave an evaluation step: when `drop` is set, without the metric name
+/// and, with it, the type and unit metadata labels (`__type__`, `__unit__`) Prometheus 3.5
+/// attaches under its type-and-unit-labels feature.
+fn settle_name(mut labels: LabelsRef<'_>, drop: bool) -> LabelsRef<'_> {
+    if drop {
+        labels.retain(|(k, _)| !matches!(k.as_ref(), "__name__" | "__type__" | "__unit__"));
+    }
     labels
 }
 
@@ -396,14 +395,7 @@ fn drop_name(mut labels: LabelsRef<'_>) -> LabelsRef<'_> {
 pub(super) fn cleanup_vector(elems: Vec<Elem<'_>>) -> Result<Vec<(LabelsRef<'_>, f64)>, EvalError> {
     let out: Vec<(LabelsRef<'_>, f64)> = elems
         .into_iter()
-        .map(|e| {
-            let labels = if e.drop_name {
-                drop_name(e.labels)
-            } else {
-                e.labels
-            };
-            (labels, e.v)
-        })
+        .map(|e| (settle_name(e.labels, e.drop_name), e.v))
         .collect();
     no_duplicates(out.iter().map(|(labels, _)| labels))?;
     Ok(out)
@@ -414,11 +406,7 @@ pub(super) fn cleanup_matrix(series: Vec<Series<'_>>) -> Result<Vec<Series<'_>>,
     let out: Vec<Series> = series
         .into_iter()
         .map(|s| Series {
-            labels: if s.drop_name {
-                drop_name(s.labels)
-            } else {
-                s.labels
-            },
+            labels: settle_name(s.labels, s.drop_name),
             samples: s.samples,
             drop_name: false,
         })

@@ -59,6 +59,17 @@ pub fn owned_labels(labels: LabelsRef<'_>) -> Labels {
         .collect()
 }
 
+/// Owned copies of borrowed series: `select` for a store that lends its labels.
+pub fn owned_series(series: Vec<SeriesRef<'_>>) -> Vec<SeriesData> {
+    series
+        .into_iter()
+        .map(|s| SeriesData {
+            labels: owned_labels(s.labels),
+            samples: s.samples,
+        })
+        .collect()
+}
+
 fn borrowed_labels(labels: Labels) -> LabelsRef<'static> {
     labels
         .into_iter()

@@ -3,17 +3,8 @@
 
 use std::borrow::Cow;
 
-use super::{Labels, LabelsRef, Queryable, SeriesData, SeriesRef};
+use super::{Labels, LabelsRef, Queryable, SeriesData, SeriesRef, owned_labels, owned_series};
 use crate::metrics::store::{Matcher, SeriesId, Store};
-
-/// A series' labels as owned strings, built only for series that make it into a result.
-fn owned_labels(store: &Store, id: SeriesId) -> Labels {
-    store
-        .labels(id)
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
-}
 
 /// A series' labels borrowed from the store's symbol table: one vector, no string copied.
 fn borrowed(store: &Store, id: SeriesId) -> LabelsRef<'_> {
@@ -24,33 +15,21 @@ fn borrowed(store: &Store, id: SeriesId) -> LabelsRef<'_> {
 }
 
 impl Queryable for Store {
+    /// [`Queryable::select_ref`] with the labels copied out.
     fn select(&self, matchers: &[Matcher], start_ms: i64, end_ms: i64) -> Vec<SeriesData> {
-        Store::select(self, matchers)
-            .into_iter()
-            .filter_map(|id| {
-                let samples = self.samples(id, start_ms, end_ms);
-                (!samples.is_empty()).then(|| SeriesData {
-                    labels: owned_labels(self, id),
-                    samples,
-                })
-            })
-            .collect()
+        owned_series(self.select_ref(matchers, start_ms, end_ms))
     }
 
-    /// The series' newest sample straight from the store: no chunk is decoded when that sample
-    /// is the newest one the series has, which it is when rules run at "now".
+    /// [`Queryable::select_newest_ref`] with the labels copied out.
     fn select_newest(
         &self,
         matchers: &[Matcher],
         start_ms: i64,
         end_ms: i64,
     ) -> Vec<(Labels, i64, f64)> {
-        Store::select(self, matchers)
+        self.select_newest_ref(matchers, start_ms, end_ms)
             .into_iter()
-            .filter_map(|id| {
-                let (t, v) = self.newest_in(id, start_ms, end_ms)?;
-                Some((owned_labels(self, id), t, v))
-            })
+            .map(|(labels, t, v)| (owned_labels(labels), t, v))
             .collect()
     }
 
@@ -68,6 +47,8 @@ impl Queryable for Store {
             .collect()
     }
 
+    /// The series' newest sample straight from the store: no chunk is decoded when that sample
+    /// is the newest one the series has, which it is when rules run at "now".
     fn select_newest_ref(
         &self,
         matchers: &[Matcher],
