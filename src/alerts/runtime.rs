@@ -11,8 +11,8 @@ use tokio::task::JoinSet;
 
 use super::model::{AlertsSnapshot, Source, SourceStatus};
 use super::promql::{
-    Compat, Engine, LabelsRef, MatchOp, Matcher, MemStore, Queryable, SelectionCache, SeriesData,
-    SeriesRef, owned_series,
+    Compat, CounterWindow, Engine, LabelsRef, MatchOp, Matcher, MemStore, Queryable,
+    SelectionCache, SeriesData, SeriesRef, owned_series,
 };
 use super::remote::{self, RemoteState};
 use super::rulefile::{self, RuleFile};
@@ -117,6 +117,25 @@ impl Queryable for EnvView<'_> {
                 .select_ref(&self.scraped(matchers), start_ms, end_ms)
         });
         out.extend(self.outputs.select_ref(matchers, start_ms, end_ms));
+        out
+    }
+
+    /// Around the selection cache, as [`Cached`] does: the store summarises these windows
+    /// from its chunks.
+    fn select_counter_ref(
+        &self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+        drop_values: bool,
+    ) -> Vec<(LabelsRef<'_>, CounterWindow)> {
+        let mut out =
+            self.store
+                .select_counter_ref(&self.scraped(matchers), start_ms, end_ms, drop_values);
+        out.extend(
+            self.outputs
+                .select_counter_ref(matchers, start_ms, end_ms, drop_values),
+        );
         out
     }
 

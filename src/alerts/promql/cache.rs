@@ -25,7 +25,9 @@ use foldhash::HashMap;
 use promql_parser::parser::Expr;
 
 use super::eval::Ctx;
-use super::{Engine, LabelsRef, Matcher, MemStore, Queryable, SeriesData, SeriesRef};
+use super::{
+    CounterWindow, Engine, LabelsRef, Matcher, MemStore, Queryable, SeriesData, SeriesRef,
+};
 
 /// What a selection read: which selector kind, the matchers, the inclusive window.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -233,6 +235,8 @@ fn count(ctx: &Ctx<'_>, e: &Expr, t: i64, counts: &mut HashMap<Key, usize>) {
             count(ctx, &b.rhs, t, counts);
         }
         Expr::Paren(p) => count(ctx, &p.expr, t, counts),
+        // A counter function's range selector is read summarised, around the cache.
+        Expr::Call(c) if super::over_time::counter_selector(c).is_some() => {}
         Expr::Call(c) => {
             for a in &c.args.args {
                 count(ctx, a, t, counts);
@@ -281,6 +285,20 @@ impl Queryable for Cached<'_> {
         self.cache.select_ref(matchers, start_ms, end_ms, || {
             self.q.select_ref(matchers, start_ms, end_ms)
         })
+    }
+
+    /// Not cached: the store summarises a counter window from its chunks without decoding them,
+    /// which costs less than keeping the selection would save (the planner does not count these
+    /// reads either).
+    fn select_counter_ref(
+        &self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+        drop_values: bool,
+    ) -> Vec<(LabelsRef<'_>, CounterWindow)> {
+        self.q
+            .select_counter_ref(matchers, start_ms, end_ms, drop_values)
     }
 
     fn select_newest_ref(

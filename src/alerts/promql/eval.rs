@@ -13,6 +13,7 @@ use promql_parser::label::MatchOp as PMatchOp;
 use promql_parser::parser::{AtModifier, Expr, Offset, SubqueryExpr, VectorSelector};
 
 use super::{Compat, EvalError, LabelsRef, MatchOp, Matcher, Queryable};
+use crate::metrics::store::functions::CounterWindow;
 use crate::metrics::store::is_stale;
 
 /// How deep an expression may nest before evaluation refuses it (the evaluator recurses).
@@ -242,6 +243,24 @@ impl<'a> Ctx<'a> {
             }
         }
         Ok(out)
+    }
+
+    /// The windows of a range selector `vs[range]` at `t` summarised for the counter functions
+    /// (see [`Queryable::select_counter_ref`]), markers left out; `drop_values` as there.
+    pub fn counter_selector(
+        &self,
+        vs: &VectorSelector,
+        range: i64,
+        t: i64,
+        drop_values: bool,
+    ) -> Result<Vec<(LabelsRef<'a>, CounterWindow)>, EvalError> {
+        let (start, at) = self.range_window(vs, range, t);
+        let start = match self.compat {
+            Compat::V3 => start.saturating_add(1),
+            Compat::V2 => start,
+        };
+        let matchers = self.matchers(vs)?;
+        Ok(self.q.select_counter_ref(&matchers, start, at, drop_values))
     }
 
     /// A subquery at `t`: the inner expression at every step-aligned time in its window.

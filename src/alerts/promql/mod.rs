@@ -11,7 +11,10 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::metrics::store::is_stale;
+
 pub use crate::config::endpoints::PrometheusCompat as Compat;
+pub use crate::metrics::store::functions::CounterWindow;
 pub use crate::metrics::store::{MatchOp, Matcher};
 
 mod agg;
@@ -56,6 +59,21 @@ pub fn owned_labels(labels: LabelsRef<'_>) -> Labels {
     labels
         .into_iter()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// [`Queryable::select_counter_ref`] from selected samples: each series' window, staleness
+/// markers left out (a series with nothing else is left out).
+pub fn counter_windows(
+    series: Vec<SeriesRef<'_>>,
+    drop_values: bool,
+) -> Vec<(LabelsRef<'_>, CounterWindow)> {
+    series
+        .into_iter()
+        .filter_map(|s| {
+            let samples = s.samples.into_iter().filter(|&(_, v)| !is_stale(v));
+            Some((s.labels, CounterWindow::from_samples(samples, drop_values)?))
+        })
         .collect()
 }
 
@@ -123,6 +141,21 @@ pub trait Queryable {
                 samples: s.samples,
             })
             .collect()
+    }
+
+    /// For every series matching all `matchers` with a sample in `start_ms..=end_ms` that is not
+    /// a staleness marker: what the counter functions (`rate`, `increase`, `delta`, `resets`,
+    /// `changes`) need of those samples, listing the values before drops when `drop_values`.
+    /// The default summarises [`Queryable::select_ref`]'s samples; the console's store builds
+    /// it from per-chunk summaries and decodes only a window's edges.
+    fn select_counter_ref(
+        &self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+        drop_values: bool,
+    ) -> Vec<(LabelsRef<'_>, CounterWindow)> {
+        counter_windows(self.select_ref(matchers, start_ms, end_ms), drop_values)
     }
 
     /// [`Queryable::select_newest`] with borrowed labels, as [`Queryable::select_ref`].

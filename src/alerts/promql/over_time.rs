@@ -2,13 +2,13 @@
 //! [`crate::metrics::store::functions`]), `deriv`/`predict_linear`, `changes`/`resets` and the
 //! `*_over_time` family.
 
-use promql_parser::parser::{Call, Expr};
+use promql_parser::parser::{Call, Expr, MatrixSelector};
 
 use super::eval::{Ctx, Elem, Series, V, ms};
 use super::funcs::{absent_elem, eval_scalar};
 use super::math::{Mean, kahan_inc, linear_regression, quantile, stdvar};
 use super::{Compat, EvalError};
-use crate::metrics::store::functions::{extrapolated_rate, idelta, irate, resets};
+use crate::metrics::store::functions::{CounterWindow, idelta, irate, window_rate};
 
 pub(super) fn implemented(name: &str) -> bool {
     matches!(
@@ -40,6 +40,40 @@ pub(super) fn implemented(name: &str) -> bool {
             | "double_exponential_smoothing"
             | "holt_winters"
     )
+}
+
+/// The functions computed from a window's [`CounterWindow`], with whether they need the values
+/// before drops (a counter's increase adds them back).
+fn counter_function(name: &str) -> Option<bool> {
+    match name {
+        "rate" | "increase" => Some(true),
+        "delta" | "changes" | "resets" => Some(false),
+        _ => None,
+    }
+}
+
+/// The range selector a call reads through [`super::Queryable::select_counter_ref`] (the store
+/// then summarises each series' window instead of decoding it), with whether the drops' values
+/// are needed. The evaluator and the selection cache's planner both ask this, so they agree on
+/// which selections are read as samples.
+pub(super) fn counter_selector(c: &Call) -> Option<(&MatrixSelector, bool)> {
+    let values = counter_function(c.func.name)?;
+    match c.args.args.first().map(|a| a.as_ref()) {
+        Some(Expr::MatrixSelector(m)) if c.args.args.len() == 1 => Some((m, values)),
+        _ => None,
+    }
+}
+
+/// A counter function's value over a window `(start, end]`.
+fn from_window(compat: Compat, name: &str, w: &CounterWindow, start: i64, end: i64) -> Option<f64> {
+    match name {
+        "rate" => rate(compat, w, start, end, true, true),
+        "increase" => rate(compat, w, start, end, true, false),
+        "delta" => rate(compat, w, start, end, false, false),
+        "changes" => Some(w.changes as f64),
+        "resets" => Some(w.drops as f64),
+        _ => None,
+    }
 }
 
 /// The window `(start, end]` a range argument covers at `t` (after `offset` and `@`).
@@ -90,6 +124,23 @@ pub(super) fn call<'a>(ctx: &Ctx<'a>, c: &Call, t: i64, depth: usize) -> Result<
             }
         }
     }
+    if let Some((m, values)) = counter_selector(c) {
+        let (start, end) = bounds(ctx, range_arg, t);
+        let windows = ctx.counter_selector(&m.vs, ms(&m.range), t, values)?;
+        return Ok(V::Vector(
+            windows
+                .into_iter()
+                .filter_map(|(labels, w)| {
+                    let v = from_window(ctx.compat, name, &w, start, end)?;
+                    Some(Elem {
+                        labels,
+                        v,
+                        drop_name: true,
+                    })
+                })
+                .collect(),
+        ));
+    }
     let series = match ctx.eval(range_arg, t, depth)? {
         V::Matrix(m) => m,
         other => {
@@ -118,9 +169,11 @@ pub(super) fn call<'a>(ctx: &Ctx<'a>, c: &Call, t: i64, depth: usize) -> Result<
     {
         let s = samples.as_slice();
         let v = match name {
-            "rate" => rate(ctx.compat, s, start, end, true, true),
-            "increase" => rate(ctx.compat, s, start, end, true, false),
-            "delta" => rate(ctx.compat, s, start, end, false, false),
+            "rate" | "increase" | "delta" | "changes" | "resets" => {
+                let values = counter_function(name).unwrap_or(true);
+                CounterWindow::from_samples(s.iter().copied(), values)
+                    .and_then(|w| from_window(ctx.compat, name, &w, start, end))
+            }
             "irate" => irate(s),
             "idelta" => idelta(s),
             "deriv" => match s {
@@ -131,15 +184,6 @@ pub(super) fn call<'a>(ctx: &Ctx<'a>, c: &Call, t: i64, depth: usize) -> Result<
                 let (slope, intercept) = linear_regression(s, t);
                 slope * p0 + intercept
             }),
-            "changes" => Some(
-                s.windows(2)
-                    .filter(|w| {
-                        let (a, b) = (w[0].1, w[1].1);
-                        !(a == b || (a.is_nan() && b.is_nan()))
-                    })
-                    .count() as f64,
-            ),
-            "resets" => Some(resets(s) as f64),
             "avg_over_time" => {
                 let mut m = Mean::default();
                 s.iter().for_each(|&(_, v)| m.add(v));
@@ -193,15 +237,15 @@ pub(super) fn call<'a>(ctx: &Ctx<'a>, c: &Call, t: i64, depth: usize) -> Result<
 /// `extrapolatedRate` in the flavour of `compat`.
 fn rate(
     compat: Compat,
-    s: &[(i64, f64)],
+    w: &CounterWindow,
     start: i64,
     end: i64,
     counter: bool,
     per_second: bool,
 ) -> Option<f64> {
     match compat {
-        Compat::V3 => extrapolated_rate(s, start, end, counter, per_second),
-        Compat::V2 => extrapolated_rate_v2(s, start, end, counter, per_second),
+        Compat::V3 => window_rate(w, start, end, counter, per_second),
+        Compat::V2 => extrapolated_rate_v2(w, start, end, counter, per_second),
     }
 }
 
@@ -209,30 +253,24 @@ fn rate(
 /// to the start *before* the choice between "to the boundary" and "half an interval" (3.x
 /// decides first; see [`extrapolated_rate`]).
 fn extrapolated_rate_v2(
-    s: &[(i64, f64)],
+    w: &CounterWindow,
     start: i64,
     end: i64,
     counter: bool,
     per_second: bool,
 ) -> Option<f64> {
-    let (&(first_t, first_v), &(last_t, last_v)) = (s.first()?, s.last()?);
-    if s.len() < 2 {
+    let ((first_t, first_v), (last_t, last_v)) = (w.first, w.last);
+    if w.count < 2 {
         return None;
     }
     let mut result = last_v - first_v;
     if counter {
-        result += s
-            .windows(2)
-            .filter_map(|w| match w {
-                [(_, prev), (_, cur)] if cur < prev => Some(*prev),
-                _ => None,
-            })
-            .sum::<f64>();
+        result += w.drop_values.iter().sum::<f64>();
     }
     let mut to_start = (first_t - start) as f64 / 1000.0;
     let to_end = (end - last_t) as f64 / 1000.0;
     let sampled = (last_t - first_t) as f64 / 1000.0;
-    let average = sampled / (s.len() - 1) as f64;
+    let average = sampled / (w.count - 1) as f64;
     if counter && result > 0.0 && first_v >= 0.0 {
         to_start = to_start.min(sampled * (first_v / result));
     }

@@ -3,7 +3,9 @@
 
 use std::borrow::Cow;
 
-use super::{Labels, LabelsRef, Queryable, SeriesData, SeriesRef, owned_labels, owned_series};
+use super::{
+    CounterWindow, Labels, LabelsRef, Queryable, SeriesData, SeriesRef, owned_labels, owned_series,
+};
 use crate::metrics::store::{Matcher, SeriesId, Store};
 
 /// A series' labels borrowed from the store's symbol table: one vector, no string copied.
@@ -43,6 +45,24 @@ impl Queryable for Store {
                     labels: borrowed(self, id),
                     samples,
                 })
+            })
+            .collect()
+    }
+
+    /// Each window summarised by the store from its chunks' summaries: only the samples before
+    /// the window's start in its first chunk are decoded (see [`Store::counter_window`]).
+    fn select_counter_ref(
+        &self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+        drop_values: bool,
+    ) -> Vec<(LabelsRef<'_>, CounterWindow)> {
+        Store::select(self, matchers)
+            .into_iter()
+            .filter_map(|id| {
+                let w = self.counter_window(id, start_ms, end_ms, drop_values)?;
+                Some((borrowed(self, id), w))
             })
             .collect()
     }

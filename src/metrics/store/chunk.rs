@@ -29,8 +29,10 @@
 //! the windows that straddle the two, and give way to the new head's own as they come.
 
 mod decode;
+mod window;
 
 pub(super) use decode::{Checkpoint, ChunkIter};
+pub(super) use window::{ChunkView, Tally};
 
 /// Samples between two checkpoints of a head chunk: a window at the end decodes at most this
 /// many samples before its start.
@@ -101,6 +103,7 @@ pub(super) struct HeadChunk {
     /// The newest checkpoints, oldest first: the previous chunk's tail, then this chunk's. A boxed
     /// slice, 8 bytes smaller than a vector, reallocated once per [`CHECKPOINT_EVERY`] samples.
     checkpoints: Box<[Checkpoint]>,
+    tally: Tally,
 }
 
 impl HeadChunk {
@@ -158,6 +161,14 @@ impl HeadChunk {
     /// Appends one sample. The caller guarantees `t` is newer than the last one; the encoding
     /// itself would round-trip any order, as its arithmetic wraps.
     pub(super) fn append(&mut self, t: i64, v_bits: u64) {
+        self.tally.add(
+            if self.count == 0 {
+                None
+            } else {
+                Some(self.last_v)
+            },
+            v_bits,
+        );
         if self.count == 0 {
             self.w.write(t as u64, 64);
             self.w.write(v_bits, 64);
@@ -192,6 +203,7 @@ impl HeadChunk {
             self.last_delta,
             self.last_v,
             window,
+            (self.tally.changes, self.tally.drops),
         );
         let Some(cp) = cp else {
             return;
@@ -253,7 +265,20 @@ impl HeadChunk {
     /// From the newest sample at or before `t` (or the first sample, if none is), by way of the
     /// newest checkpoint at or before `t`.
     pub(super) fn iter_from(&self, t: i64) -> ChunkIter<'_> {
-        seek(&self.w.buf, self.count, self.min_t, self.checkpoints(), t)
+        self.view().iter_from(t)
+    }
+
+    /// The chunk as a window reads it (a head that has samples).
+    pub(super) fn view(&self) -> ChunkView<'_> {
+        ChunkView {
+            data: &self.w.buf,
+            count: self.count,
+            min_t: self.min_t,
+            max_t: self.last_t,
+            last_v: self.last_v,
+            tally: self.tally,
+            checkpoints: self.checkpoints(),
+        }
     }
 
     /// Closes the chunk: the bytes are shrunk to their length, the encoder state and the
@@ -264,6 +289,8 @@ impl HeadChunk {
             count: self.count,
             min_t: self.min_t,
             max_t: self.last_t,
+            last_v: self.last_v,
+            tally: self.tally,
         }
     }
 
@@ -284,22 +311,6 @@ impl HeadChunk {
     }
 }
 
-/// A chunk's samples from the newest one at or before `t` when a checkpoint is, else from its
-/// first. `checkpoints` are the chunk's (their timestamps ascending, as a series' are).
-fn seek<'a>(
-    data: &'a [u8],
-    count: u16,
-    min_t: i64,
-    checkpoints: &[Checkpoint],
-    t: i64,
-) -> ChunkIter<'a> {
-    let after = checkpoints.partition_point(|cp| cp.t(min_t) <= t);
-    match after.checked_sub(1).and_then(|i| checkpoints.get(i)) {
-        Some(cp) if cp.index() < count => ChunkIter::resume(data, count, min_t, cp),
-        _ => ChunkIter::new(data, count),
-    }
-}
-
 /// A full chunk, immutable, no spare capacity.
 #[derive(Debug, Clone)]
 pub(super) struct ClosedChunk {
@@ -307,6 +318,9 @@ pub(super) struct ClosedChunk {
     pub(super) count: u16,
     pub(super) min_t: i64,
     pub(super) max_t: i64,
+    /// The last sample's value bits (its time is `max_t`).
+    last_v: u64,
+    tally: Tally,
 }
 
 impl ClosedChunk {
@@ -320,8 +334,21 @@ impl ClosedChunk {
     }
 
     /// As [`HeadChunk::iter_from`], with the checkpoints a head kept of this chunk (or none).
-    pub(super) fn iter_from(&self, t: i64, checkpoints: &[Checkpoint]) -> ChunkIter<'_> {
-        seek(&self.data, self.count, self.min_t, checkpoints, t)
+    pub(super) fn iter_from<'a>(&'a self, t: i64, checkpoints: &'a [Checkpoint]) -> ChunkIter<'a> {
+        self.view(checkpoints).iter_from(t)
+    }
+
+    /// The chunk as a window reads it, with the checkpoints a head kept of it (or none).
+    pub(super) fn view<'a>(&'a self, checkpoints: &'a [Checkpoint]) -> ChunkView<'a> {
+        ChunkView {
+            data: &self.data,
+            count: self.count,
+            min_t: self.min_t,
+            max_t: self.max_t,
+            last_v: self.last_v,
+            tally: self.tally,
+            checkpoints,
+        }
     }
 
     #[cfg(test)]

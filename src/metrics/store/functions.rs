@@ -25,24 +25,34 @@ pub fn extrapolated_rate(
     is_counter: bool,
     is_rate: bool,
 ) -> Option<f64> {
-    let (&(first_t, first_v), &(last_t, last_v)) = (samples.first()?, samples.last()?);
-    if samples.len() < 2 {
+    let w = CounterWindow::from_samples(samples.iter().copied(), is_counter)?;
+    window_rate(&w, range_start_ms, range_end_ms, is_counter, is_rate)
+}
+
+/// [`extrapolated_rate`] from a window's [`CounterWindow`] (which must list its drops' values
+/// when `is_counter`): the same arithmetic in the same order, so the same answer to the bit.
+pub fn window_rate(
+    w: &CounterWindow,
+    range_start_ms: i64,
+    range_end_ms: i64,
+    is_counter: bool,
+    is_rate: bool,
+) -> Option<f64> {
+    let ((first_t, first_v), (last_t, last_v)) = (w.first, w.last);
+    if w.count < 2 {
         return None;
     }
+    debug_assert!(!is_counter || w.drop_values.len() == w.drops);
     let mut result = last_v - first_v;
     if is_counter {
-        for pair in samples.windows(2) {
-            if let [(_, prev), (_, cur)] = pair
-                && cur < prev
-            {
-                result += prev;
-            }
+        for prev in &w.drop_values {
+            result += prev;
         }
     }
     let mut to_start = (first_t - range_start_ms) as f64 / 1000.0;
     let mut to_end = (range_end_ms - last_t) as f64 / 1000.0;
     let sampled = (last_t - first_t) as f64 / 1000.0;
-    let average = sampled / (samples.len() - 1) as f64;
+    let average = sampled / (w.count - 1) as f64;
     let threshold = average * 1.1;
     if to_start >= threshold {
         to_start = average / 2.0;
@@ -62,6 +72,133 @@ pub fn extrapolated_rate(
         factor /= (range_end_ms - range_start_ms) as f64 / 1000.0;
     }
     Some(result * factor)
+}
+
+/// What `rate`, `increase`, `delta`, `resets` and `changes` need of a window's samples (staleness
+/// markers left out): its first and last, how many, and what happened between neighbours. The
+/// store builds it mostly from per-chunk summaries, so a long window is not decoded; from a slice
+/// it is [`CounterWindow::from_samples`]. Both go through [`CounterTally`], so they agree.
+#[derive(Debug, Clone, Default)]
+pub struct CounterWindow {
+    pub first: (i64, f64),
+    pub last: (i64, f64),
+    pub count: usize,
+    /// Neighbours whose values differ (two NaNs do not), as `changes` counts.
+    pub changes: usize,
+    /// Neighbours where the value went down, as `resets` counts.
+    pub drops: usize,
+    /// The value before each drop, oldest first: what a counter's increase adds back. Only
+    /// collected when asked for (see [`CounterTally::new`]).
+    pub drop_values: Vec<f64>,
+}
+
+impl CounterWindow {
+    /// The window of `samples` (in time order, no staleness markers); `None` when empty.
+    pub fn from_samples(
+        samples: impl IntoIterator<Item = (i64, f64)>,
+        drop_values: bool,
+    ) -> Option<CounterWindow> {
+        let mut tally = CounterTally::new(drop_values);
+        for (t, v) in samples {
+            tally.push(t, v);
+        }
+        tally.finish()
+    }
+
+    /// Bit-exact equality (NaN values included), for tests that compare two ways of building one.
+    pub fn same_as(&self, other: &CounterWindow) -> bool {
+        let bits = |(t, v): (i64, f64)| (t, v.to_bits());
+        bits(self.first) == bits(other.first)
+            && bits(self.last) == bits(other.last)
+            && (self.count, self.changes, self.drops) == (other.count, other.changes, other.drops)
+            && self.drop_values.len() == other.drop_values.len()
+            && self
+                .drop_values
+                .iter()
+                .zip(&other.drop_values)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+    }
+}
+
+/// Whether two neighbouring values count as a change for `changes`.
+pub fn changed(prev: f64, cur: f64) -> bool {
+    !(cur == prev || (cur.is_nan() && prev.is_nan()))
+}
+
+/// Builds a [`CounterWindow`] from samples and summarised runs of them, oldest first.
+#[derive(Debug, Default)]
+pub struct CounterTally {
+    window: Option<CounterWindow>,
+    drop_values: bool,
+}
+
+impl CounterTally {
+    /// `drop_values`: whether to list the value before each drop (`rate` and `increase` add
+    /// them back; `resets`, `changes` and `delta` need only the counts).
+    pub fn new(drop_values: bool) -> CounterTally {
+        CounterTally {
+            window: None,
+            drop_values,
+        }
+    }
+
+    /// Whether the values before drops are wanted (a summarised run with drops then cannot be
+    /// taken whole).
+    pub fn wants_drop_values(&self) -> bool {
+        self.drop_values
+    }
+
+    /// One more sample, newer than the last (not a staleness marker).
+    pub fn push(&mut self, t: i64, v: f64) {
+        let Some(w) = &mut self.window else {
+            self.window = Some(CounterWindow {
+                first: (t, v),
+                last: (t, v),
+                count: 1,
+                ..CounterWindow::default()
+            });
+            return;
+        };
+        let prev = w.last.1;
+        if changed(prev, v) {
+            w.changes += 1;
+        }
+        if v < prev {
+            w.drops += 1;
+            if self.drop_values {
+                w.drop_values.push(prev);
+            }
+        }
+        w.last = (t, v);
+        w.count += 1;
+    }
+
+    /// A run of `count` ≥ 1 samples, newer than the last, known by its first and last sample
+    /// and the changes and drops between its own neighbours. With drop values wanted the run
+    /// must have no drops (their values are not known here).
+    pub fn push_run(
+        &mut self,
+        first: (i64, f64),
+        last: (i64, f64),
+        count: usize,
+        changes: usize,
+        drops: usize,
+    ) {
+        debug_assert!(count >= 1 && !(self.drop_values && drops > 0));
+        self.push(first.0, first.1);
+        if let Some(w) = &mut self.window
+            && count > 1
+        {
+            w.count += count - 1;
+            w.changes += changes;
+            w.drops += drops;
+            w.last = last;
+        }
+    }
+
+    pub fn finish(self) -> Option<CounterWindow> {
+        self.window
+    }
 }
 
 /// Prometheus's `instantValue` for `irate` (`is_rate`) and `idelta`: from the last two points.
@@ -98,10 +235,7 @@ pub fn idelta(samples: &[(i64, f64)]) -> Option<f64> {
 
 /// PromQL `resets`: how many times the value went down.
 pub fn resets(samples: &[(i64, f64)]) -> usize {
-    samples
-        .windows(2)
-        .filter(|w| matches!(w, [(_, prev), (_, cur)] if cur < prev))
-        .count()
+    CounterWindow::from_samples(samples.iter().copied(), false).map_or(0, |w| w.drops)
 }
 
 /// The relative tolerance under which neighbouring cumulative counts are taken as equal

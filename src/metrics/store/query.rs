@@ -1,5 +1,6 @@
 //! Reading the store: selecting series by matchers, their labels, and their samples.
 
+use super::functions::CounterWindow;
 use super::symbols::Sym;
 use super::{Matcher, STALE_NAN_BITS, SeriesId, Store};
 
@@ -120,6 +121,23 @@ impl Store {
         if let Some(Some(s)) = self.series.get(id as usize) {
             s.range_into(start_ms, end_ms, out);
         }
+    }
+
+    /// What the counter functions need of the samples with `start_ms <= t <= end_ms`, staleness
+    /// markers left out: the same as [`CounterWindow::from_samples`] over them, but built from
+    /// the chunks' summaries, decoding only what comes before the window in its first chunk
+    /// (see [`super::series::Series::counter_window`]). `None` when there is no such sample.
+    pub fn counter_window(
+        &self,
+        id: SeriesId,
+        start_ms: i64,
+        end_ms: i64,
+        drop_values: bool,
+    ) -> Option<CounterWindow> {
+        let Some(Some(s)) = self.series.get(id as usize) else {
+            return None;
+        };
+        s.counter_window(start_ms, end_ms, drop_values)
     }
 
     /// The newest sample with `start_ms <= t <= end_ms`, a staleness marker included; found

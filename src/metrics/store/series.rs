@@ -8,7 +8,8 @@
 
 use std::collections::VecDeque;
 
-use super::chunk::{ClosedChunk, HeadChunk};
+use super::chunk::{ChunkView, ClosedChunk, HeadChunk};
+use super::functions::{CounterTally, CounterWindow};
 use super::symbols::Sym;
 
 /// Samples per chunk before it is closed (as Prometheus).
@@ -112,31 +113,56 @@ impl Series {
     /// before `start` when it has one (the head, and the newest closed chunk by the head's copy
     /// of its tail checkpoints): a window at the end of the head decodes about itself.
     pub(super) fn range_into(&self, start: i64, end: i64, out: &mut Vec<(i64, f64)>) {
-        if start > end {
-            return;
+        for c in self.chunks_in(start, end) {
+            if !push_window(c.iter_from(start), start, end, out) {
+                return;
+            }
         }
+    }
+
+    /// What the counter functions need of the samples in `[start, end]` that are not staleness
+    /// markers, from the chunks' summaries: only what precedes the window in its first chunk is
+    /// decoded, unless a chunk must be read whole (see [`ChunkView::tally_into`]).
+    pub(super) fn counter_window(
+        &self,
+        start: i64,
+        end: i64,
+        drop_values: bool,
+    ) -> Option<CounterWindow> {
+        let mut tally = CounterTally::new(drop_values);
+        for c in self.chunks_in(start, end) {
+            if !c.tally_into(start, end, &mut tally) {
+                break;
+            }
+        }
+        tally.finish()
+    }
+
+    /// The chunks overlapping `[start, end]`, oldest first, each with the checkpoints known
+    /// into it (the head's own; the newest closed chunk's tail, which the head keeps).
+    fn chunks_in(&self, start: i64, end: i64) -> impl Iterator<Item = ChunkView<'_>> {
         // Closed chunks are in time order: skip those ending before the window.
         let first = self.closed.partition_point(|c| c.max_t < start);
         let newest = self.closed.len().saturating_sub(1);
-        for (i, c) in self.closed.range(first..).enumerate() {
-            if c.min_t > end {
-                return;
-            }
-            let checkpoints = match &self.head {
-                Some(h) if first + i == newest => h.prev_checkpoints(),
-                _ => &[],
-            };
-            if !push_window(c.iter_from(start, checkpoints), start, end, out) {
-                return;
-            }
-        }
-        if let Some(h) = &self.head
-            && h.count() > 0
-            && h.max_t() >= start
-            && h.min_t() <= end
-        {
-            push_window(h.iter_from(start), start, end, out);
-        }
+        let closed = self
+            .closed
+            .range(first.min(self.closed.len())..)
+            .enumerate()
+            .map(move |(i, c)| {
+                let checkpoints = match &self.head {
+                    Some(h) if first + i == newest => h.prev_checkpoints(),
+                    _ => &[],
+                };
+                c.view(checkpoints)
+            });
+        let head = self
+            .head
+            .as_ref()
+            .filter(|h| h.count() > 0 && h.max_t() >= start)
+            .map(HeadChunk::view);
+        closed
+            .chain(head)
+            .take_while(move |c| start <= end && c.min_t <= end)
     }
 
     /// The newest sample at or before `at`.

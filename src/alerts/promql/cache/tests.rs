@@ -19,8 +19,8 @@ fn store() -> Counting {
 const T: i64 = 600_000;
 
 const RULES: [&str; 6] = [
-    "sum(rate(requests_total[5m]))",
-    "rate(requests_total[5m]) > 0.1",
+    "sum(max_over_time(requests_total[5m]))",
+    "avg_over_time(requests_total[5m]) > 0.1",
     "requests_total",
     "requests_total{job=\"a\"} + on(job) requests_total",
     "rate(requests_total[1m])",
@@ -127,8 +127,8 @@ fn a_selection_over_the_budget_is_read_again() {
     let q = store();
     let engine = Engine::default();
     let exprs: Vec<Expr> = [
-        "sum(rate(requests_total[5m]))",
-        "rate(requests_total[5m]) > 0",
+        "sum(max_over_time(requests_total[5m]))",
+        "avg_over_time(requests_total[5m]) > 0",
     ]
     .iter()
     .map(|r| parse(r).expect("parses"))
@@ -157,4 +157,30 @@ fn a_selection_over_the_budget_is_read_again() {
         engine.instant(&cached, e, T).expect("evaluates");
     }
     assert_eq!(q.selects.get(), 1, "held within the budget");
+}
+
+/// The counter functions' selections are summarised by the store rather than decoded, so the
+/// plan does not hold them however often they are read, and they are read each time.
+#[test]
+fn counter_function_selections_are_not_planned() {
+    let engine = Engine::default();
+    let rules = [
+        "rate(requests_total[5m])",
+        "sum(increase(requests_total[5m]))",
+        "changes(requests_total[5m]) + resets(requests_total[5m])",
+    ];
+    let exprs: Vec<Expr> = rules.iter().map(|r| parse(r).expect("parses")).collect();
+    let q = store();
+    let cached = Cached::new(&q, SelectionCache::plan(&engine, &exprs, T));
+    assert_eq!(cached.cache().sizes(), (0, 0));
+    let got: Vec<Value> = exprs
+        .iter()
+        .map(|e| engine.instant(&cached, e, T).expect("evaluates"))
+        .collect();
+    assert_eq!(q.selects.get(), 4);
+    let plain: Vec<Value> = exprs
+        .iter()
+        .map(|e| engine.instant(&store(), e, T).expect("evaluates"))
+        .collect();
+    assert_eq!(got, plain);
 }

@@ -116,11 +116,12 @@ fn sign_extend(raw: u64, n: u32) -> i64 {
 /// The decoder's state right after one sample, kept every few samples of a head chunk so a read
 /// near its end can start there instead of at the chunk's first sample.
 ///
-/// 20 bytes: the timestamp is kept as an offset from the chunk's first (so a chunk spanning more
+/// 24 bytes: the timestamp is kept as an offset from the chunk's first (so a chunk spanning more
 /// than 49 days, or a delta beyond ±24 days, simply gets no checkpoint), and the bit position,
 /// sample index and XOR window are packed into one word (position < 2^14 bits, index < 128:
 /// a full chunk of 120 regular samples is a few thousand bits; an odd chunk beyond that also just
-/// goes without).
+/// goes without). It also keeps the chunk's [`super::Tally`] counts so far, so a window starting
+/// after it can take the rest of the chunk from the chunk's own counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(in crate::metrics::store) struct Checkpoint {
     /// Bit position after the sample (14 bits), its index (7), leading (5) and trailing (6) zeros.
@@ -129,10 +130,14 @@ pub(in crate::metrics::store) struct Checkpoint {
     delta: i32,
     /// The value bits, as two halves so the struct needs 4-byte alignment only.
     v: [u32; 2],
+    /// Changes and drops between neighbours up to this sample (each fewer than its index).
+    counts: [u8; 2],
 }
 
 impl Checkpoint {
-    /// The state after sample `index` of a chunk starting at `min_t`, if it fits.
+    /// The state after sample `index` of a chunk starting at `min_t`, if it fits. (One argument
+    /// per packed field: the head passes its encoder state straight through.)
+    #[allow(clippy::too_many_arguments)]
     pub(in crate::metrics::store) fn new(
         min_t: i64,
         index: u16,
@@ -141,6 +146,7 @@ impl Checkpoint {
         delta: i64,
         v: u64,
         window: (u8, u8),
+        counts: (u16, u16),
     ) -> Option<Checkpoint> {
         let (leading, trailing) = window;
         // A window is at most 31 leading and 63 trailing zeros of a non-zero XOR, so together
@@ -161,7 +167,13 @@ impl Checkpoint {
             t_off: u32::try_from(t.wrapping_sub(min_t)).ok()?,
             delta: i32::try_from(delta).ok()?,
             v: [(v >> 32) as u32, v as u32],
+            counts: [u8::try_from(counts.0).ok()?, u8::try_from(counts.1).ok()?],
         })
+    }
+
+    /// The changes and drops between the chunk's neighbours up to this sample.
+    pub(in crate::metrics::store) fn counts(&self) -> (u16, u16) {
+        (u16::from(self.counts[0]), u16::from(self.counts[1]))
     }
 
     pub(in crate::metrics::store) fn index(&self) -> u16 {

@@ -180,7 +180,7 @@ proptest! {
         v in any::<u64>(),
     ) {
         prop_assert!(ChunkIter::new(&data, count).count() <= count.into());
-        if let Some(cp) = Checkpoint::new(t, index, pos, t, 15_000, v, window) {
+        if let Some(cp) = Checkpoint::new(t, index, pos, t, 15_000, v, window, (0, 0)) {
             let n = ChunkIter::resume(&data, count, t, &cp).count();
             prop_assert!(n <= count.into());
         }

@@ -1,0 +1,136 @@
+//! Reading a window of a chunk: its samples, or what the counter functions need of them.
+//!
+//! `rate(x[1h])` over thousands of series would decode every sample of the hour, yet it needs
+//! only the first and last sample in the window, how many there are and what happened between
+//! neighbours (changes, drops and the values before drops). So every chunk keeps a [`Tally`] of
+//! its neighbours as samples are appended, and its last value; its checkpoints keep the tally so
+//! far. A window over a chunk then decodes only from the checkpoint (or first sample) before
+//! its start to its first sample, and takes the rest from the counts. A chunk holding a
+//! staleness marker (which a window leaves out, so its neighbours are not the chunk's), one cut
+//! by the window's end, or one with drops when their values are wanted, is decoded as before.
+
+use super::super::STALE_NAN_BITS;
+use super::super::functions::{CounterTally, changed};
+use super::{Checkpoint, ChunkIter};
+
+/// What a chunk's samples did between neighbours (each count saturates; a chunk holds at most a
+/// few hundred samples).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(in crate::metrics::store) struct Tally {
+    /// Neighbours whose values differ (two NaNs do not).
+    pub(in crate::metrics::store) changes: u16,
+    /// Neighbours where the value went down.
+    pub(in crate::metrics::store) drops: u16,
+    /// Some sample is a staleness marker: the counts do not describe a window's samples.
+    pub(in crate::metrics::store) stale: bool,
+}
+
+impl Tally {
+    /// Counts a sample appended after `prev` (value bits; `None` for a chunk's first).
+    pub(in crate::metrics::store) fn add(&mut self, prev: Option<u64>, v_bits: u64) {
+        self.stale |= v_bits == STALE_NAN_BITS;
+        let Some(prev) = prev else {
+            return;
+        };
+        let (prev, cur) = (f64::from_bits(prev), f64::from_bits(v_bits));
+        if changed(prev, cur) {
+            self.changes = self.changes.saturating_add(1);
+        }
+        if cur < prev {
+            self.drops = self.drops.saturating_add(1);
+        }
+    }
+}
+
+/// A chunk, closed or head, as a window reads it.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::metrics::store) struct ChunkView<'a> {
+    pub(in crate::metrics::store) data: &'a [u8],
+    pub(in crate::metrics::store) count: u16,
+    pub(in crate::metrics::store) min_t: i64,
+    pub(in crate::metrics::store) max_t: i64,
+    /// The last sample's value bits.
+    pub(in crate::metrics::store) last_v: u64,
+    pub(in crate::metrics::store) tally: Tally,
+    /// Checkpoints into this chunk, oldest first (a closed chunk's are the ones its next head
+    /// kept, or none).
+    pub(in crate::metrics::store) checkpoints: &'a [Checkpoint],
+}
+
+impl<'a> ChunkView<'a> {
+    /// The newest checkpoint at or before `t`.
+    fn checkpoint_before(&self, t: i64) -> Option<&'a Checkpoint> {
+        let checkpoints = self.checkpoints;
+        let after = checkpoints.partition_point(|cp| cp.t(self.min_t) <= t);
+        let cp = checkpoints.get(after.checked_sub(1)?)?;
+        (cp.index() < self.count).then_some(cp)
+    }
+
+    /// The samples from the newest one at or before `t` when a checkpoint is, else from the
+    /// first.
+    pub(in crate::metrics::store) fn iter_from(&self, t: i64) -> ChunkIter<'a> {
+        match self.checkpoint_before(t) {
+            Some(cp) => ChunkIter::resume(self.data, self.count, self.min_t, cp),
+            None => ChunkIter::new(self.data, self.count),
+        }
+    }
+
+    /// Adds the samples in `[start, end]` that are not staleness markers to `out`; `false` when
+    /// one is past `end` (later chunks need not be read).
+    pub(in crate::metrics::store) fn tally_into(
+        &self,
+        start: i64,
+        end: i64,
+        out: &mut CounterTally,
+    ) -> bool {
+        let summarised = !self.tally.stale
+            && self.max_t <= end
+            && !(out.wants_drop_values() && self.tally.drops > 0);
+        if !summarised {
+            return self.decode_into(start, end, out);
+        }
+        let (iter, mut index, (mut changes, mut drops)) = match self.checkpoint_before(start) {
+            Some(cp) if self.min_t < start => (
+                ChunkIter::resume(self.data, self.count, self.min_t, cp),
+                cp.index(),
+                cp.counts(),
+            ),
+            _ => (ChunkIter::new(self.data, self.count), 0, (0, 0)),
+        };
+        // Decode up to the first sample in the window, counting the neighbours before it.
+        let mut prev: Option<f64> = None;
+        for (t, bits) in iter {
+            let v = f64::from_bits(bits);
+            if let Some(p) = prev {
+                changes += u16::from(changed(p, v));
+                drops += u16::from(v < p);
+            }
+            if t >= start {
+                out.push_run(
+                    (t, v),
+                    (self.max_t, f64::from_bits(self.last_v)),
+                    usize::from(self.count.saturating_sub(index)),
+                    usize::from(self.tally.changes.saturating_sub(changes)),
+                    usize::from(self.tally.drops.saturating_sub(drops)),
+                );
+                return true;
+            }
+            prev = Some(v);
+            index += 1;
+        }
+        true
+    }
+
+    /// [`ChunkView::tally_into`] by decoding every sample from `start`.
+    fn decode_into(&self, start: i64, end: i64, out: &mut CounterTally) -> bool {
+        for (t, bits) in self.iter_from(start) {
+            if t > end {
+                return false;
+            }
+            if t >= start && bits != STALE_NAN_BITS {
+                out.push(t, f64::from_bits(bits));
+            }
+        }
+        true
+    }
+}
