@@ -114,7 +114,7 @@ impl Series {
     /// of its tail checkpoints): a window at the end of the head decodes about itself.
     pub(super) fn range_into(&self, start: i64, end: i64, out: &mut Vec<(i64, f64)>) {
         for c in self.chunks_in(start, end) {
-            if !push_window(c.iter_from(start), start, end, out) {
+            if !push_window(c.iter_window(start), start, end, out) {
                 return;
             }
         }

@@ -185,6 +185,11 @@ impl Checkpoint {
         min_t.wrapping_add(i64::from(self.t_off))
     }
 
+    /// The previous sample's timestamp (the checkpoint's sample minus its delta).
+    pub(in crate::metrics::store) fn prev_t(&self, min_t: i64) -> i64 {
+        self.t(min_t).wrapping_sub(i64::from(self.delta))
+    }
+
     fn pos(&self) -> u64 {
         u64::from(self.packed >> 18)
     }

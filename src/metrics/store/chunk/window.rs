@@ -66,10 +66,30 @@ impl<'a> ChunkView<'a> {
         (cp.index() < self.count).then_some(cp)
     }
 
+    /// The newest checkpoint whose previous sample is before `start`: a window starting at
+    /// `start` holds none of the samples before it, so reading may start there (even when the
+    /// checkpoint's own sample is already in the window).
+    fn checkpoint_for_window(&self, start: i64) -> Option<&'a Checkpoint> {
+        let checkpoints = self.checkpoints;
+        let after = checkpoints.partition_point(|cp| cp.prev_t(self.min_t) < start);
+        let cp = checkpoints.get(after.checked_sub(1)?)?;
+        (cp.index() < self.count).then_some(cp)
+    }
+
     /// The samples from the newest one at or before `t` when a checkpoint is, else from the
     /// first.
     pub(in crate::metrics::store) fn iter_from(&self, t: i64) -> ChunkIter<'a> {
-        match self.checkpoint_before(t) {
+        self.resume(self.checkpoint_before(t))
+    }
+
+    /// Samples from which a window starting at `start` can be read: every one in it, and
+    /// perhaps a few before it.
+    pub(in crate::metrics::store) fn iter_window(&self, start: i64) -> ChunkIter<'a> {
+        self.resume(self.checkpoint_for_window(start))
+    }
+
+    fn resume(&self, cp: Option<&Checkpoint>) -> ChunkIter<'a> {
+        match cp {
             Some(cp) => ChunkIter::resume(self.data, self.count, self.min_t, cp),
             None => ChunkIter::new(self.data, self.count),
         }
@@ -89,8 +109,22 @@ impl<'a> ChunkView<'a> {
         if !summarised {
             return self.decode_into(start, end, out);
         }
-        let (iter, mut index, (mut changes, mut drops)) = match self.checkpoint_before(start) {
-            Some(cp) if self.min_t < start => (
+        let last = (self.max_t, f64::from_bits(self.last_v));
+        if self.min_t >= start {
+            // The whole chunk: its first sample is stored in full at the front.
+            if let Some((t, v)) = self.first_sample() {
+                out.push_run(
+                    (t, v),
+                    last,
+                    usize::from(self.count),
+                    usize::from(self.tally.changes),
+                    usize::from(self.tally.drops),
+                );
+            }
+            return true;
+        }
+        let (iter, mut index, (mut changes, mut drops)) = match self.checkpoint_for_window(start) {
+            Some(cp) => (
                 ChunkIter::resume(self.data, self.count, self.min_t, cp),
                 cp.index(),
                 cp.counts(),
@@ -108,7 +142,7 @@ impl<'a> ChunkView<'a> {
             if t >= start {
                 out.push_run(
                     (t, v),
-                    (self.max_t, f64::from_bits(self.last_v)),
+                    last,
                     usize::from(self.count.saturating_sub(index)),
                     usize::from(self.tally.changes.saturating_sub(changes)),
                     usize::from(self.tally.drops.saturating_sub(drops)),
@@ -121,9 +155,19 @@ impl<'a> ChunkView<'a> {
         true
     }
 
+    /// The first sample, read straight from the stream's first 16 bytes (as the decoder would).
+    fn first_sample(&self) -> Option<(i64, f64)> {
+        let t = self.data.first_chunk::<8>()?;
+        let v = self.data.get(8..)?.first_chunk::<8>()?;
+        (self.count > 0).then(|| {
+            let t = i64::from_be_bytes(*t);
+            (t, f64::from_bits(u64::from_be_bytes(*v)))
+        })
+    }
+
     /// [`ChunkView::tally_into`] by decoding every sample from `start`.
     fn decode_into(&self, start: i64, end: i64, out: &mut CounterTally) -> bool {
-        for (t, bits) in self.iter_from(start) {
+        for (t, bits) in self.iter_window(start) {
             if t > end {
                 return false;
             }

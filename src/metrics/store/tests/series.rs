@@ -75,6 +75,12 @@ fn windows(all: &[(i64, u64)], picks: &[(usize, usize, i64, i64)]) -> Vec<(i64, 
         out.push((i64::MIN, i64::MAX));
         out.push((last.0 + 1, i64::MAX));
         out.push((i64::MIN, first.0 - 1));
+        // Windows starting at (or just after) each of the newest samples, to the newest: so at
+        // and around every checkpoint a head keeps, and its predecessor.
+        for &(t, _) in all.iter().rev().take(64) {
+            out.push((t, last.0));
+            out.push((t + 1, last.0));
+        }
     }
     out
 }
