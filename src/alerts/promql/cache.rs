@@ -1,11 +1,13 @@
 //! Sharing selections between the expressions of one evaluation.
 //!
 //! The rules of a group run at the same instant over the same scraped series, and they select
-//! the same series over and over: an error ratio and the alert on it both read
-//! `rate(http_requests_total[5m])`, every SLO rule reads the same request counters. Selecting
-//! means decoding each series' samples from its chunks, which is most of what a rule costs, so a
-//! [`SelectionCache`] keeps a selection from its first read until its last one and hands the
-//! later reads a copy (labels borrowed from the store, so a copy is two small allocations).
+//! the same series over and over: `max_over_time(queue_depth[15m])` in an alert and in the
+//! recording rule beside it, `up` in half the rules. Selecting means decoding each series' samples
+//! from its chunks, so a [`SelectionCache`] keeps a selection from its first read until its last
+//! one and hands the later reads a copy (labels borrowed from the store, so a copy is two small
+//! allocations). The counter functions (`rate`, `increase`, `delta`, `resets`, `changes`) read
+//! their range selectors around the cache: the store summarises those windows from per-chunk
+//! counts without decoding them, which costs less than holding them would save.
 //!
 //! The cache is planned: [`SelectionCache::plan`] walks the expressions first and counts, for
 //! every selector, the exact window it will read at the evaluation time. Only selections read

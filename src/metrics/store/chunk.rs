@@ -22,10 +22,14 @@
 //! read forwards. So a head chunk takes a [`Checkpoint`] of the decoder state every
 //! [`CHECKPOINT_EVERY`] samples, and a read starts at the last one before its window.
 //!
+//! Every chunk also keeps a [`Tally`] of its neighbours (changes, drops, staleness markers) and its
+//! last value, and each checkpoint the tally so far, so the counter functions read a window
+//! without decoding it (see the `window` module).
+//!
 //! Only the newest [`KEPT_CHECKPOINTS`] are kept, in the head only: they are for the windows at
 //! "now" that rules read (a few minutes: 1 to 10 minutes at 15 s scrapes fit in 3 × 16 samples),
-//! while the longer windows read most of a chunk anyway, and each checkpoint costs 20 bytes in
-//! every series. When a head closes, its last [`TAIL_CHECKPOINTS`] go on to the next head for
+//! while the longer windows read most of a chunk anyway (or, for the counter functions, its
+//! tally), and each checkpoint costs 24 bytes in every series. When a head closes, its last [`TAIL_CHECKPOINTS`] go on to the next head for
 //! the windows that straddle the two, and give way to the new head's own as they come.
 
 mod decode;
@@ -39,8 +43,8 @@ pub(super) use window::{ChunkView, Tally};
 pub(super) const CHECKPOINT_EVERY: u16 = 16;
 
 /// The checkpoints a head keeps: the newest three cover the last 33 to 48 samples. With the
-/// boxed slice that holds them this is at most 76 bytes a series; keeping all seven of a full
-/// chunk would be 156, about 9 % of what an hour of a series takes.
+/// boxed slice that holds them this is at most 88 bytes a series; keeping all seven of a full
+/// chunk would be 184, about 10 % of what an hour of a series takes.
 pub(super) const KEPT_CHECKPOINTS: usize = 3;
 
 /// The checkpoints a closed chunk leaves to the next head: the last two cover the last 24 to 39
@@ -124,7 +128,7 @@ impl HeadChunk {
 
     /// Turns checkpoints off (or back on) for what is appended from now on. Off while the store
     /// is near its memory cap: heads then close every few minutes, a window at their end reads
-    /// a few samples anyway, and 20 bytes a checkpoint over heads of ~20 samples cost a sixth of
+    /// a few samples anyway, and 24 bytes a checkpoint over heads of ~20 samples cost a sixth of
     /// the history the cap can hold.
     pub(super) fn set_checkpointing(&mut self, on: bool) {
         self.no_checkpoints = !on;

@@ -242,3 +242,9 @@ fn checkpoints_that_do_not_fit_are_skipped() {
     assert!(indices.is_empty(), "{indices:?}");
     assert_eq!(head.iter_from(samples[35].0).collect::<Vec<_>>(), samples);
 }
+
+/// The sizes the module docs and the memory figures rely on.
+#[test]
+fn checkpoints_stay_24_bytes() {
+    assert_eq!(size_of::<Checkpoint>(), 24);
+}
