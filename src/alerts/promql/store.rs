@@ -36,17 +36,19 @@ impl Queryable for Store {
     }
 
     fn select_ref(&self, matchers: &[Matcher], start_ms: i64, end_ms: i64) -> Vec<SeriesRef<'_>> {
-        Store::select(self, matchers)
-            .into_iter()
-            .filter_map(|id| {
-                let mut samples = Vec::new();
-                self.samples_into(id, start_ms, end_ms, &mut samples);
-                (!samples.is_empty()).then(|| SeriesRef {
+        let ids = Store::select(self, matchers);
+        let mut out = Vec::with_capacity(ids.len());
+        self.for_each_prefetched(&ids, |id| {
+            let mut samples = Vec::new();
+            self.samples_into(id, start_ms, end_ms, &mut samples);
+            if !samples.is_empty() {
+                out.push(SeriesRef {
                     labels: borrowed(self, id),
                     samples,
-                })
-            })
-            .collect()
+                });
+            }
+        });
+        out
     }
 
     /// Each window summarised by the store from its chunks' summaries: only the samples before
@@ -58,13 +60,14 @@ impl Queryable for Store {
         end_ms: i64,
         drop_values: bool,
     ) -> Vec<(LabelsRef<'_>, CounterWindow)> {
-        Store::select(self, matchers)
-            .into_iter()
-            .filter_map(|id| {
-                let w = self.counter_window(id, start_ms, end_ms, drop_values)?;
-                Some((borrowed(self, id), w))
-            })
-            .collect()
+        let ids = Store::select(self, matchers);
+        let mut out = Vec::with_capacity(ids.len());
+        self.for_each_prefetched(&ids, |id| {
+            if let Some(w) = self.counter_window(id, start_ms, end_ms, drop_values) {
+                out.push((borrowed(self, id), w));
+            }
+        });
+        out
     }
 
     /// The series' newest sample straight from the store: no chunk is decoded when that sample
@@ -75,13 +78,14 @@ impl Queryable for Store {
         start_ms: i64,
         end_ms: i64,
     ) -> Vec<(LabelsRef<'_>, i64, f64)> {
-        Store::select(self, matchers)
-            .into_iter()
-            .filter_map(|id| {
-                let (t, v) = self.newest_in(id, start_ms, end_ms)?;
-                Some((borrowed(self, id), t, v))
-            })
-            .collect()
+        let ids = Store::select(self, matchers);
+        let mut out = Vec::with_capacity(ids.len());
+        self.for_each_prefetched(&ids, |id| {
+            if let Some((t, v)) = self.newest_in(id, start_ms, end_ms) {
+                out.push((borrowed(self, id), t, v));
+            }
+        });
+        out
     }
 }
 

@@ -272,6 +272,12 @@ impl HeadChunk {
         self.view().iter_from(t)
     }
 
+    /// Prefetch hints for the head's bytes and checkpoints (see [`super::series::prefetch_parts`]).
+    pub(super) fn prefetch(&self) {
+        super::series::prefetch(self.w.buf.as_ptr());
+        super::series::prefetch(self.checkpoints.as_ptr());
+    }
+
     /// The chunk as a window reads it (a head that has samples).
     pub(super) fn view(&self) -> ChunkView<'_> {
         ChunkView {
