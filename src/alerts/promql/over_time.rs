@@ -251,7 +251,7 @@ fn rate(
 
 /// Prometheus 2.x's `extrapolatedRate`: the zero point of a counter limits the extrapolation
 /// to the start *before* the choice between "to the boundary" and "half an interval" (3.x
-/// decides first; see [`extrapolated_rate`]).
+/// decides first; see [`crate::metrics::store::functions::extrapolated_rate`]).
 fn extrapolated_rate_v2(
     w: &CounterWindow,
     start: i64,
