@@ -27,6 +27,14 @@ const RULES: [&str; 6] = [
     "max_over_time(rate(requests_total[1m])[5m:1m])",
 ];
 
+/// Every expression's value at `T`.
+fn eval_each(engine: &Engine, q: &dyn Queryable, exprs: &[Expr]) -> Vec<Value> {
+    exprs
+        .iter()
+        .map(|e| engine.instant(q, e, T).expect("evaluates"))
+        .collect()
+}
+
 fn eval_all(q: &dyn Queryable) -> Vec<Value> {
     let engine = Engine::default();
     RULES
@@ -85,14 +93,8 @@ fn one_off_and_subquery_selections_are_not_kept() {
     .collect();
     let cached = Cached::new(&q, SelectionCache::plan(&engine, &exprs, T));
     assert_eq!(cached.cache().sizes(), (0, 0));
-    let got: Vec<Value> = exprs
-        .iter()
-        .map(|e| engine.instant(&cached, e, T).expect("evaluates"))
-        .collect();
-    let plain: Vec<Value> = exprs
-        .iter()
-        .map(|e| engine.instant(&q, e, T).expect("evaluates"))
-        .collect();
+    let got: Vec<Value> = eval_each(&engine, &cached, &exprs);
+    let plain: Vec<Value> = eval_each(&engine, &q, &exprs);
     assert_eq!(got, plain);
 }
 
@@ -137,16 +139,10 @@ fn a_selection_over_the_budget_is_read_again() {
     // Two series of 21 samples in the inclusive window the store is asked for: 42 samples.
     cache.budget = 41;
     let cached = Cached::new(&q, cache);
-    let got: Vec<Value> = exprs
-        .iter()
-        .map(|e| engine.instant(&cached, e, T).expect("evaluates"))
-        .collect();
+    let got: Vec<Value> = eval_each(&engine, &cached, &exprs);
     assert_eq!(q.selects.get(), 2, "read twice: not held");
     assert_eq!(cached.cache().sizes(), (0, 0));
-    let plain: Vec<Value> = exprs
-        .iter()
-        .map(|e| engine.instant(&q, e, T).expect("evaluates"))
-        .collect();
+    let plain: Vec<Value> = eval_each(&engine, &q, &exprs);
     assert_eq!(got, plain);
 
     let q = store();
@@ -173,14 +169,8 @@ fn counter_function_selections_are_not_planned() {
     let q = store();
     let cached = Cached::new(&q, SelectionCache::plan(&engine, &exprs, T));
     assert_eq!(cached.cache().sizes(), (0, 0));
-    let got: Vec<Value> = exprs
-        .iter()
-        .map(|e| engine.instant(&cached, e, T).expect("evaluates"))
-        .collect();
+    let got: Vec<Value> = eval_each(&engine, &cached, &exprs);
     assert_eq!(q.selects.get(), 4);
-    let plain: Vec<Value> = exprs
-        .iter()
-        .map(|e| engine.instant(&store(), e, T).expect("evaluates"))
-        .collect();
+    let plain: Vec<Value> = eval_each(&engine, &store(), &exprs);
     assert_eq!(got, plain);
 }
