@@ -29,8 +29,9 @@
 //! Only the newest [`KEPT_CHECKPOINTS`] are kept, in the head only: they are for the windows at
 //! "now" that rules read (a few minutes: 1 to 10 minutes at 15 s scrapes fit in 3 × 16 samples),
 //! while the longer windows read most of a chunk anyway (or, for the counter functions, its
-//! tally), and each checkpoint costs 24 bytes in every series. When a head closes, its last [`TAIL_CHECKPOINTS`] go on to the next head for
-//! the windows that straddle the two, and give way to the new head's own as they come.
+//! tally), and each checkpoint costs 24 bytes in every series. When a head closes, its last
+//! [`TAIL_CHECKPOINTS`] go on to the next head for the windows that straddle the two, and give
+//! way to the new head's own as they come.
 
 mod decode;
 mod window;

@@ -130,7 +130,7 @@ pub(in crate::metrics::store) struct Checkpoint {
     delta: i32,
     /// The value bits, as two halves so the struct needs 4-byte alignment only.
     v: [u32; 2],
-    /// Changes and drops between neighbours up to this sample (each fewer than its index).
+    /// Changes and drops between neighbours up to this sample (each at most its index).
     counts: [u8; 2],
 }
 
