@@ -265,7 +265,7 @@ fn extrapolated_rate_v2(
     }
     let mut result = last_v - first_v;
     if counter {
-        result += w.drop_values.iter().sum::<f64>();
+        result += w.drop_sum();
     }
     let mut to_start = (first_t - start) as f64 / 1000.0;
     let to_end = (end - last_t) as f64 / 1000.0;

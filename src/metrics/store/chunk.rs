@@ -17,6 +17,9 @@
 //!
 //! Arithmetic on timestamps wraps, on the encoder and decoder alike, so any i64 round-trips.
 //!
+//! A closed chunk whose values drop may keep 8 more bytes after the stream: the exact sum of the
+//! values before its drops (see [`ClosedChunk`]).
+//!
 //! Reading a short window at the end of a head chunk (a `rate(x[5m])` at "now" wants the last 20
 //! of up to 120 samples) would mean decoding the chunk from its start, as XOR chunks can only be
 //! read forwards. So a head chunk takes a [`Checkpoint`] of the decoder state every
@@ -109,6 +112,8 @@ pub(super) struct HeadChunk {
     /// slice, 8 bytes smaller than a vector, reallocated once per [`CHECKPOINT_EVERY`] samples.
     checkpoints: Box<[Checkpoint]>,
     tally: Tally,
+    /// The exact sum of the values before the drops, while `tally` says it is exact.
+    drop_sum: f64,
 }
 
 impl HeadChunk {
@@ -173,6 +178,7 @@ impl HeadChunk {
                 Some(self.last_v)
             },
             v_bits,
+            &mut self.drop_sum,
         );
         if self.count == 0 {
             self.w.write(t as u64, 64);
@@ -288,15 +294,21 @@ impl HeadChunk {
             max_t: self.last_t,
             last_v: self.last_v,
             tally: self.tally,
+            drop_sum: (!self.tally.inexact_drops).then_some(self.drop_sum),
             checkpoints: self.checkpoints(),
         }
     }
 
     /// Closes the chunk: the bytes are shrunk to their length, the encoder state and the
-    /// checkpoints dropped.
+    /// checkpoints dropped. A chunk with drops whose values have an exact sum keeps the sum in
+    /// 8 bytes after its bit stream (see [`ClosedChunk`]).
     pub(super) fn close(self) -> ClosedChunk {
+        let mut data = self.w.buf;
+        if has_sum_tail(&self.tally) {
+            data.extend_from_slice(&self.drop_sum.to_bits().to_le_bytes());
+        }
         ClosedChunk {
-            data: self.w.buf.into_boxed_slice(),
+            data: data.into_boxed_slice(),
             count: self.count,
             min_t: self.min_t,
             max_t: self.last_t,
@@ -322,9 +334,18 @@ impl HeadChunk {
     }
 }
 
+/// Whether a closed chunk with this tally keeps the exact sum of its drop values after its bit
+/// stream: only chunks with drops pay the 8 bytes, and a reader never needs to find where the
+/// stream ends, as the decoder stops after `count` samples.
+fn has_sum_tail(tally: &Tally) -> bool {
+    tally.drops > 0 && !tally.inexact_drops
+}
+
 /// A full chunk, immutable, no spare capacity.
 #[derive(Debug, Clone)]
 pub(super) struct ClosedChunk {
+    /// The bit stream, then (see [`has_sum_tail`]) the exact sum of the values before the
+    /// chunk's drops as 8 bytes (the float's bits, little-endian).
     data: Box<[u8]>,
     pub(super) count: u16,
     pub(super) min_t: i64,
@@ -358,12 +379,32 @@ impl ClosedChunk {
             max_t: self.max_t,
             last_v: self.last_v,
             tally: self.tally,
+            drop_sum: self.drop_sum(),
             checkpoints,
         }
     }
 
+    /// The exact sum of the values before the drops (0 without drops), if there is one.
+    fn drop_sum(&self) -> Option<f64> {
+        if self.tally.drops == 0 {
+            return Some(0.0);
+        }
+        if !has_sum_tail(&self.tally) {
+            return None;
+        }
+        let tail = self
+            .data
+            .len()
+            .checked_sub(8)
+            .and_then(|at| self.data.get(at..))?;
+        Some(f64::from_bits(u64::from_le_bytes(tail.try_into().ok()?)))
+    }
+
+    /// The bit stream (without the tail a chunk with drops may keep).
     #[cfg(test)]
     pub(super) fn data_for_test(&self) -> Vec<u8> {
-        self.data.to_vec()
+        let tail = if has_sum_tail(&self.tally) { 8 } else { 0 };
+        let stream = self.data.len().saturating_sub(tail);
+        self.data.get(..stream).unwrap_or_default().to_vec()
     }
 }

@@ -42,12 +42,10 @@ pub fn window_rate(
     if w.count < 2 {
         return None;
     }
-    debug_assert!(!is_counter || w.drop_values.len() == w.drops);
+    debug_assert!(!is_counter || w.summed_drops.is_some() || w.drop_values.len() == w.drops);
     let mut result = last_v - first_v;
     if is_counter {
-        for prev in &w.drop_values {
-            result += prev;
-        }
+        result = w.add_drops(result);
     }
     let mut to_start = (first_t - range_start_ms) as f64 / 1000.0;
     let mut to_end = (range_end_ms - last_t) as f64 / 1000.0;
@@ -88,8 +86,11 @@ pub struct CounterWindow {
     /// Neighbours where the value went down, as `resets` counts.
     pub drops: usize,
     /// The value before each drop, oldest first: what a counter's increase adds back. Only
-    /// collected when asked for (see [`CounterTally::new`]).
+    /// collected when asked for (see [`CounterTally::new`]), and empty when `summed_drops` is set.
     pub drop_values: Vec<f64>,
+    /// The values before the drops as one exact sum, when the store summed them from its
+    /// chunks' summaries instead of listing them (see [`CounterTally::summing`]).
+    pub summed_drops: Option<f64>,
 }
 
 impl CounterWindow {
@@ -105,19 +106,66 @@ impl CounterWindow {
         tally.finish()
     }
 
-    /// Bit-exact equality (NaN values included), for tests that compare two ways of building one.
+    /// `result` plus the values before the drops, added one at a time, oldest first, as
+    /// Prometheus 3's `extrapolatedRate` does. An exact sum of them gives the same bits: every
+    /// value involved is then an integer small enough that no addition rounds.
+    pub fn add_drops(&self, mut result: f64) -> f64 {
+        if let Some(sum) = self.summed_drops {
+            return result + sum;
+        }
+        for prev in &self.drop_values {
+            result += prev;
+        }
+        result
+    }
+
+    /// The values before the drops summed from zero, oldest first, as Prometheus 2's
+    /// `extrapolatedRate` sums its counter correction.
+    pub fn drop_sum(&self) -> f64 {
+        self.summed_drops
+            .unwrap_or_else(|| self.drop_values.iter().sum::<f64>())
+    }
+
+    /// Whether the two give every function the same answer, to the bit (NaN values included):
+    /// the same first and last samples and counts, and drop values that add up the same way.
+    /// For tests that compare two ways of building one.
     pub fn same_as(&self, other: &CounterWindow) -> bool {
         let bits = |(t, v): (i64, f64)| (t, v.to_bits());
+        let listed = |w: &CounterWindow| {
+            w.drop_values
+                .iter()
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>()
+        };
+        let drops_agree = match (self.summed_drops, other.summed_drops) {
+            (None, None) => listed(self) == listed(other),
+            _ => {
+                let start = self.last.1 - self.first.1;
+                self.add_drops(start).to_bits() == other.add_drops(start).to_bits()
+                    && self.drop_sum().to_bits() == other.drop_sum().to_bits()
+            }
+        };
         bits(self.first) == bits(other.first)
             && bits(self.last) == bits(other.last)
             && (self.count, self.changes, self.drops) == (other.count, other.changes, other.drops)
-            && self.drop_values.len() == other.drop_values.len()
-            && self
-                .drop_values
-                .iter()
-                .zip(&other.drop_values)
-                .all(|(a, b)| a.to_bits() == b.to_bits())
+            && drops_agree
     }
+}
+
+/// The largest value that may go into an exact sum of drop values (2^51): with every value an
+/// integer no bigger, a window's `last - first` plus the sum stays below 2^53, where every
+/// integer is a float, so no addition rounds and the order of the additions does not matter.
+pub const EXACT_LIMIT: f64 = 2_251_799_813_685_248.0;
+
+/// Whether `v` may go into an exact sum: an integer in `0..=EXACT_LIMIT`.
+pub fn exact_term(v: f64) -> bool {
+    (0.0..=EXACT_LIMIT).contains(&v) && v.fract() == 0.0
+}
+
+/// `sum + v` if both may go into an exact sum and so may the result.
+pub fn exact_add(sum: f64, v: f64) -> Option<f64> {
+    let total = sum + v;
+    (exact_term(v) && exact_term(total)).then_some(total)
 }
 
 /// Whether two neighbouring values count as a change for `changes`.
@@ -130,6 +178,10 @@ pub fn changed(prev: f64, cur: f64) -> bool {
 pub struct CounterTally {
     window: Option<CounterWindow>,
     drop_values: bool,
+    /// Runs may bring their drop values as an exact sum (see [`CounterTally::summing`]).
+    sums: bool,
+    /// A drop value could not join an exact sum: the window must be listed instead.
+    unsummable: bool,
 }
 
 impl CounterTally {
@@ -139,13 +191,56 @@ impl CounterTally {
         CounterTally {
             window: None,
             drop_values,
+            sums: false,
+            unsummable: false,
+        }
+    }
+
+    /// [`CounterTally::new`] also taking runs whose drop values come as an exact sum (see
+    /// [`CounterTally::push_run`]). Whether the window's answer is then exact is only known at
+    /// its end: check [`CounterTally::exact`], and build it listed if not.
+    pub fn summing(drop_values: bool) -> CounterTally {
+        CounterTally {
+            sums: true,
+            ..CounterTally::new(drop_values)
         }
     }
 
     /// Whether the values before drops are wanted (a summarised run with drops then cannot be
-    /// taken whole).
+    /// taken whole, unless it brings their exact sum to a summing tally).
     pub fn wants_drop_values(&self) -> bool {
         self.drop_values
+    }
+
+    /// Whether runs may bring their drop values as an exact sum.
+    pub fn sums_drops(&self) -> bool {
+        self.sums
+    }
+
+    /// Whether the window gives the same answers as one listing every drop value: it lists them
+    /// all, or its sum of them is exact and so are its first and last values (see
+    /// [`EXACT_LIMIT`]).
+    pub fn exact(&self) -> bool {
+        match &self.window {
+            _ if self.unsummable => false,
+            Some(w) if w.summed_drops.is_some() => exact_term(w.first.1) && exact_term(w.last.1),
+            _ => true,
+        }
+    }
+
+    /// Adds a drop's value (or an exact sum of several) to the window's exact sum, folding in
+    /// what was listed so far; marks the window unsummable when that cannot be exact.
+    fn add_to_sum(&mut self, v: f64) {
+        let Some(w) = &mut self.window else {
+            return;
+        };
+        let listed = std::mem::take(&mut w.drop_values);
+        let sum = listed
+            .into_iter()
+            .chain([v])
+            .try_fold(w.summed_drops.unwrap_or(0.0), exact_add);
+        w.summed_drops = sum;
+        self.unsummable |= sum.is_none();
     }
 
     /// One more sample, newer than the last (not a staleness marker).
@@ -163,28 +258,35 @@ impl CounterTally {
         if changed(prev, v) {
             w.changes += 1;
         }
-        if v < prev {
-            w.drops += 1;
-            if self.drop_values {
-                w.drop_values.push(prev);
-            }
-        }
+        let dropped = v < prev;
         w.last = (t, v);
         w.count += 1;
+        if dropped {
+            w.drops += 1;
+            if self.drop_values {
+                if w.summed_drops.is_some() {
+                    self.add_to_sum(prev);
+                } else {
+                    w.drop_values.push(prev);
+                }
+            }
+        }
     }
 
     /// A run of `count` ≥ 1 samples, newer than the last, known by its first and last sample
-    /// and the changes and drops between its own neighbours. With drop values wanted the run
-    /// must have no drops (their values are not known here).
+    /// and the changes and drops between its own neighbours. With drop values wanted, a run with
+    /// drops must bring the exact sum of their values (`drop_sum`), to a summing tally.
     pub fn push_run(
         &mut self,
         first: (i64, f64),
         last: (i64, f64),
         count: usize,
         changes: usize,
-        drops: usize,
+        (drops, drop_sum): (usize, Option<f64>),
     ) {
-        debug_assert!(count >= 1 && !(self.drop_values && drops > 0));
+        debug_assert!(
+            count >= 1 && !(self.drop_values && drops > 0 && !(self.sums && drop_sum.is_some()))
+        );
         self.push(first.0, first.1);
         if let Some(w) = &mut self.window
             && count > 1
@@ -193,6 +295,12 @@ impl CounterTally {
             w.changes += changes;
             w.drops += drops;
             w.last = last;
+        }
+        if self.drop_values && drops > 0 {
+            match drop_sum {
+                Some(sum) => self.add_to_sum(sum),
+                None => self.unsummable = true,
+            }
         }
     }
 

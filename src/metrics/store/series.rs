@@ -129,13 +129,23 @@ impl Series {
         end: i64,
         drop_values: bool,
     ) -> Option<CounterWindow> {
-        let mut tally = CounterTally::new(drop_values);
+        let mut tally = CounterTally::summing(drop_values);
+        self.tally_into(start, end, &mut tally);
+        if !tally.exact() {
+            // Summed drop values whose sum would not be Prometheus's to the bit (fractional or
+            // huge values): list them instead, decoding the chunks with drops.
+            tally = CounterTally::new(drop_values);
+            self.tally_into(start, end, &mut tally);
+        }
+        tally.finish()
+    }
+
+    fn tally_into(&self, start: i64, end: i64, tally: &mut CounterTally) {
         for c in self.chunks_in(start, end) {
-            if !c.tally_into(start, end, &mut tally) {
+            if !c.tally_into(start, end, tally) {
                 break;
             }
         }
-        tally.finish()
     }
 
     /// The chunks overlapping `[start, end]`, oldest first, each with the checkpoints known

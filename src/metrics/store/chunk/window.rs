@@ -10,7 +10,7 @@
 //! by the window's end, or one with drops when their values are wanted, is decoded as before.
 
 use super::super::STALE_NAN_BITS;
-use super::super::functions::{CounterTally, changed};
+use super::super::functions::{CounterTally, changed, exact_add};
 use super::{Checkpoint, ChunkIter};
 
 /// What a chunk's samples did between neighbours (each count saturates; a chunk holds at most a
@@ -23,11 +23,20 @@ pub(in crate::metrics::store) struct Tally {
     pub(in crate::metrics::store) drops: u16,
     /// Some sample is a staleness marker: the counts do not describe a window's samples.
     pub(in crate::metrics::store) stale: bool,
+    /// The values before the drops have no exact sum (see [`Tally::add`]).
+    pub(in crate::metrics::store) inexact_drops: bool,
 }
 
 impl Tally {
-    /// Counts a sample appended after `prev` (value bits; `None` for a chunk's first).
-    pub(in crate::metrics::store) fn add(&mut self, prev: Option<u64>, v_bits: u64) {
+    /// Counts a sample appended after `prev` (value bits; `None` for a chunk's first), adding
+    /// the value before a drop to `drop_sum` while that sum is exact (see
+    /// [`super::super::functions::EXACT_LIMIT`]: integer counters far beyond any real one).
+    pub(in crate::metrics::store) fn add(
+        &mut self,
+        prev: Option<u64>,
+        v_bits: u64,
+        drop_sum: &mut f64,
+    ) {
         self.stale |= v_bits == STALE_NAN_BITS;
         let Some(prev) = prev else {
             return;
@@ -38,6 +47,10 @@ impl Tally {
         }
         if cur < prev {
             self.drops = self.drops.saturating_add(1);
+            match exact_add(*drop_sum, prev) {
+                Some(sum) if !self.inexact_drops => *drop_sum = sum,
+                _ => self.inexact_drops = true,
+            }
         }
     }
 }
@@ -52,6 +65,9 @@ pub(in crate::metrics::store) struct ChunkView<'a> {
     /// The last sample's value bits.
     pub(in crate::metrics::store) last_v: u64,
     pub(in crate::metrics::store) tally: Tally,
+    /// The exact sum of the values before the drops (0 without drops); `None` when
+    /// `tally.inexact_drops`.
+    pub(in crate::metrics::store) drop_sum: Option<f64>,
     /// Checkpoints into this chunk, oldest first (a closed chunk's are the ones its next head
     /// kept, or none).
     pub(in crate::metrics::store) checkpoints: &'a [Checkpoint],
@@ -103,14 +119,17 @@ impl<'a> ChunkView<'a> {
         end: i64,
         out: &mut CounterTally,
     ) -> bool {
-        let summarised = !self.tally.stale
-            && self.max_t <= end
-            && !(out.wants_drop_values() && self.tally.drops > 0);
+        let whole = self.min_t >= start;
+        // Drop values are known for a whole chunk with an exact sum of them (a part of a chunk
+        // has no sum: its checkpoints count drops but do not sum them).
+        let drops_known = !(out.wants_drop_values() && self.tally.drops > 0)
+            || (whole && out.sums_drops() && self.drop_sum.is_some());
+        let summarised = !self.tally.stale && self.max_t <= end && drops_known;
         if !summarised {
             return self.decode_into(start, end, out);
         }
         let last = (self.max_t, f64::from_bits(self.last_v));
-        if self.min_t >= start {
+        if whole {
             // The whole chunk: its first sample is stored in full at the front.
             if let Some((t, v)) = self.first_sample() {
                 out.push_run(
@@ -118,7 +137,7 @@ impl<'a> ChunkView<'a> {
                     last,
                     usize::from(self.count),
                     usize::from(self.tally.changes),
-                    usize::from(self.tally.drops),
+                    (usize::from(self.tally.drops), self.drop_sum),
                 );
             }
             return true;
@@ -145,7 +164,7 @@ impl<'a> ChunkView<'a> {
                     last,
                     usize::from(self.count.saturating_sub(index)),
                     usize::from(self.tally.changes.saturating_sub(changes)),
-                    usize::from(self.tally.drops.saturating_sub(drops)),
+                    (usize::from(self.tally.drops.saturating_sub(drops)), None),
                 );
                 return true;
             }

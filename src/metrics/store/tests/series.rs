@@ -252,3 +252,60 @@ fn heads_take_no_checkpoints_under_memory_pressure() {
     assert_eq!(checkpoints(super::super::PRESSURE_SPAN_MS), 0);
     assert!(checkpoints(30 * 60_000) > 0);
 }
+
+/// A window over whole chunks with drops takes their values from the chunks' exact sums, which
+/// must give Prometheus's answer to the bit: `(last - first) + d1 + d2 + ...`, added in order.
+/// Where a sum in another order would round differently (fractional values, or values past the
+/// exact limit), the window lists the values instead.
+#[test]
+fn summed_drop_values_give_the_sequential_answer() {
+    let counter = |drops: &[f64], last: f64| {
+        let mut values = vec![0.0];
+        for &d in drops {
+            values.extend([d, 0.0]);
+        }
+        values.extend((1..=190).map(f64::from));
+        values.push(last);
+        let mut series = Series::new(Box::default());
+        for (i, v) in values.iter().enumerate() {
+            let t = i as i64 * 15_000;
+            assert_eq!(series.append(t, v.to_bits(), i64::MAX), Appended::Yes);
+        }
+        assert!(!series.closed.is_empty(), "the drops are in a closed chunk");
+        let got = series.counter_window(0, i64::MAX, true).expect("a window");
+        let samples = values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (i as i64 * 15_000, v));
+        let naive = CounterWindow::from_samples(samples, true).expect("a window");
+        assert!(got.same_as(&naive), "{got:?} vs {naive:?}");
+        got
+    };
+    let sequential = |base: f64, drops: &[f64]| drops.iter().fold(base, |acc, d| acc + d);
+    // Integers: summed, and the same as adding them one by one.
+    let whole = counter(&[7.0, 12.0, 3.0], 1000.0);
+    assert_eq!(whole.summed_drops, Some(22.0));
+    assert_eq!(
+        whole.add_drops(1000.0),
+        sequential(1000.0, &[7.0, 12.0, 3.0])
+    );
+    // 1000 + 0.1 + 0.2 is not 1000 + (0.1 + 0.2): listed.
+    let fractional = counter(&[0.1, 0.2], 1000.0);
+    assert_eq!(fractional.summed_drops, None);
+    assert_eq!(
+        fractional.add_drops(1000.0).to_bits(),
+        sequential(1000.0, &[0.1, 0.2]).to_bits()
+    );
+    // Fractions adding up to an integer: 2^51 + 0.25 + 0.25 + 0.5 rounds to 2^51 + 0.5, while
+    // 2^51 + 1 is exact. The chunk's sum is not exact (its terms are not integers): listed.
+    let limit = super::super::functions::EXACT_LIMIT;
+    let halves = counter(&[0.25, 0.25, 0.5], limit);
+    assert_eq!(halves.summed_drops, None);
+    assert_eq!(halves.add_drops(limit), limit + 0.5);
+    // 2^53 + 1 + 1 rounds to 2^53 twice, 2^53 + 2 does not: a last value past the limit lists.
+    let huge = 9_007_199_254_740_992.0;
+    let past = counter(&[1.0, 1.0], huge);
+    assert_eq!(past.summed_drops, None);
+    assert_eq!(past.add_drops(huge).to_bits(), huge.to_bits());
+    assert_eq!(past.drop_sum(), 2.0);
+}
