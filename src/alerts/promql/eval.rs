@@ -439,7 +439,7 @@ pub(super) fn cleanup_matrix(series: Vec<Series<'_>>) -> Result<Vec<Series<'_>>,
 fn no_duplicates<'l, 'a: 'l>(
     labels: impl ExactSizeIterator<Item = &'l LabelsRef<'a>>,
 ) -> Result<(), EvalError> {
-    let mut seen = std::collections::HashSet::with_capacity(labels.len());
+    let mut seen = foldhash::HashSet::with_capacity_and_hasher(labels.len(), Default::default());
     for l in labels {
         if !seen.insert(l) {
             return Err(EvalError::Runtime(

@@ -1,7 +1,9 @@
 //! The console's scraped series store as a [`Queryable`], so alert rules run over what the
-//! console already scrapes.
+//! console already scrapes. A selection of many thousands of series is read on a few threads at
+//! once (one per core, at most four), in consecutive parts joined in order.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use super::{
     CounterWindow, Labels, LabelsRef, Queryable, SeriesData, SeriesRef, owned_labels, owned_series,
@@ -14,6 +16,65 @@ fn borrowed(store: &Store, id: SeriesId) -> LabelsRef<'_> {
         .label_pairs(id)
         .map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v)))
         .collect()
+}
+
+/// The fewest series a selection gives each reading thread: below that, starting a thread
+/// costs more than it saves.
+const SERIES_PER_READER: usize = 4_096;
+
+/// The most threads one selection is read on.
+const MAX_READERS: usize = 4;
+
+/// How many threads read a selection of `n` series: one per [`SERIES_PER_READER`], at most
+/// one per core and [`MAX_READERS`].
+fn readers(n: usize) -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from));
+    (n / SERIES_PER_READER).clamp(1, cores.min(MAX_READERS))
+}
+
+/// `read` over each of `ids` in order, its outputs collected in that order. A big selection is
+/// cut into consecutive parts read on scoped threads at once (each prefetching as
+/// [`Store::for_each_prefetched`] does), then joined: a rule over a fleet reads tens of
+/// thousands of series, and reading them is most of what evaluating it costs.
+fn read_ids<T: Send>(
+    store: &Store,
+    ids: &[SeriesId],
+    read: impl Fn(SeriesId, &mut Vec<T>) + Sync,
+) -> Vec<T> {
+    read_ids_on(store, ids, readers(ids.len()), read)
+}
+
+/// [`read_ids`] on `readers` threads.
+fn read_ids_on<T: Send>(
+    store: &Store,
+    ids: &[SeriesId],
+    readers: usize,
+    read: impl Fn(SeriesId, &mut Vec<T>) + Sync,
+) -> Vec<T> {
+    let read_part = |part: &[SeriesId]| {
+        let mut out = Vec::with_capacity(part.len());
+        store.for_each_prefetched(part, |id| read(id, &mut out));
+        out
+    };
+    if readers <= 1 || ids.len() < 2 {
+        return read_part(ids);
+    }
+    let mut parts = ids.chunks(ids.len().div_ceil(readers));
+    let first = parts.next().unwrap_or_default();
+    std::thread::scope(|scope| {
+        let others: Vec<_> = parts
+            .map(|part| scope.spawn(move || read_part(part)))
+            .collect();
+        let mut out = read_part(first);
+        for other in others {
+            match other.join() {
+                Ok(part) => out.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        out
+    })
 }
 
 impl Queryable for Store {
@@ -37,8 +98,7 @@ impl Queryable for Store {
 
     fn select_ref(&self, matchers: &[Matcher], start_ms: i64, end_ms: i64) -> Vec<SeriesRef<'_>> {
         let ids = Store::select(self, matchers);
-        let mut out = Vec::with_capacity(ids.len());
-        self.for_each_prefetched(&ids, |id| {
+        read_ids(self, &ids, |id, out| {
             let mut samples = Vec::new();
             self.samples_into(id, start_ms, end_ms, &mut samples);
             if !samples.is_empty() {
@@ -47,8 +107,7 @@ impl Queryable for Store {
                     samples,
                 });
             }
-        });
-        out
+        })
     }
 
     /// Each window summarised by the store from its chunks' summaries: only the samples before
@@ -61,13 +120,11 @@ impl Queryable for Store {
         drop_values: bool,
     ) -> Vec<(LabelsRef<'_>, CounterWindow)> {
         let ids = Store::select(self, matchers);
-        let mut out = Vec::with_capacity(ids.len());
-        self.for_each_prefetched(&ids, |id| {
+        read_ids(self, &ids, |id, out| {
             if let Some(w) = self.counter_window(id, start_ms, end_ms, drop_values) {
                 out.push((borrowed(self, id), w));
             }
-        });
-        out
+        })
     }
 
     /// The series' newest sample straight from the store: no chunk is decoded when that sample
@@ -79,13 +136,11 @@ impl Queryable for Store {
         end_ms: i64,
     ) -> Vec<(LabelsRef<'_>, i64, f64)> {
         let ids = Store::select(self, matchers);
-        let mut out = Vec::with_capacity(ids.len());
-        self.for_each_prefetched(&ids, |id| {
+        read_ids(self, &ids, |id, out| {
             if let Some((t, v)) = self.newest_in(id, start_ms, end_ms) {
                 out.push((borrowed(self, id), t, v));
             }
-        });
-        out
+        })
     }
 }
 
@@ -93,6 +148,54 @@ impl Queryable for Store {
 mod tests {
     use super::*;
     use crate::metrics::store::{Incoming, MatchOp, STALE_NAN_BITS, StoreConfig};
+
+    /// Read on several threads, a selection is what one thread reads, in the same order: each
+    /// series' labels with its own window, whatever the parts (uneven ones included).
+    #[test]
+    fn a_selection_read_in_parts_is_the_selection_read_at_once() {
+        let mut store = Store::new(StoreConfig::default());
+        let target = store.target("t");
+        let names: Vec<String> = (0..1_000).map(|i| format!("s{i:04}")).collect();
+        for c in 0..30i64 {
+            let labels: Vec<[(&str, &str); 1]> =
+                names.iter().map(|n| [("series", n.as_str())]).collect();
+            store.ingest(
+                target,
+                c * 15_000,
+                labels.iter().enumerate().map(|(i, l)| Incoming {
+                    name: "requests_total",
+                    labels: l,
+                    value: (c * (i as i64 % 7)) as f64,
+                    timestamp_ms: None,
+                }),
+            );
+        }
+        let m = [Matcher::new("__name__", MatchOp::Equal, "requests_total").unwrap()];
+        let ids = Store::select(&store, &m);
+        assert_eq!(ids.len(), 1_000);
+        let windows = |readers: usize| {
+            read_ids_on(&store, &ids, readers, |id, out| {
+                if let Some(w) = store.counter_window(id, 60_000, 435_000, true) {
+                    out.push((borrowed(&store, id), w.first, w.last, w.count));
+                }
+            })
+        };
+        let samples = |readers: usize| {
+            read_ids_on(&store, &ids, readers, |id, out| {
+                let mut samples = Vec::new();
+                store.samples_into(id, 100_000, 300_000, &mut samples);
+                out.push((borrowed(&store, id), samples));
+            })
+        };
+        let (one_w, one_s) = (windows(1), samples(1));
+        assert_eq!(one_w.len(), 1_000);
+        assert_eq!(one_w[999].0[1].1, "s0999");
+        assert_eq!(one_w[6].2, (435_000, 174.0));
+        for readers in [2, 3, 7] {
+            assert_eq!(windows(readers), one_w, "{readers} readers");
+            assert_eq!(samples(readers), one_s, "{readers} readers");
+        }
+    }
 
     /// The override answers as the trait's default (the newest sample of `select`'s window)
     /// would: a window ending before the newest sample, one holding nothing, and a staleness
