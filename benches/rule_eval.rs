@@ -13,7 +13,9 @@
 //! timed loop, as the console plans them at each evaluation). "alone" evaluates each rule on its
 //! own, sharing nothing.
 //!
-//! `cargo bench --bench rule_eval` (`-- cycle` for the 50-rule cycle only).
+//! `cargo bench --bench rule_eval` (`-- cycle` for the 50-rule cycle only). With
+//! `RULE_EVAL_ONLY=text` in the environment, only the rules containing `text` are evaluated
+//! (to time one rule, or a few, in the cycle's setting).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -227,7 +229,13 @@ fn benches(c: &mut Criterion) {
         stats.bytes >> 20,
         built.elapsed()
     );
-    let exprs: Vec<Expr> = RULES
+    let only = std::env::var("RULE_EVAL_ONLY").ok();
+    let rules: Vec<&str> = RULES
+        .iter()
+        .copied()
+        .filter(|r| only.as_deref().is_none_or(|o| r.contains(o)))
+        .collect();
+    let exprs: Vec<Expr> = rules
         .iter()
         .map(|r| parse(r).expect("benchmark rule parses"))
         .collect();
@@ -236,7 +244,7 @@ fn benches(c: &mut Criterion) {
     let mut results = 0;
     let cached = Cached::new(&store, SelectionCache::plan(&engine, &exprs, at));
     let plan = ExprCache::plan(&exprs, at, &alerts_only);
-    for (rule, e) in RULES.iter().zip(&exprs) {
+    for (rule, e) in rules.iter().zip(&exprs) {
         let alone = engine.instant(&store, e, at);
         let shared = engine.instant_with(&cached, e, at, Some(&plan));
         assert_eq!(
@@ -253,7 +261,7 @@ fn benches(c: &mut Criterion) {
         "one cycle: {results} result samples from {} rules",
         exprs.len()
     );
-    print_breakdown(&engine, &store, &exprs, at);
+    print_breakdown(&engine, &store, &rules, &exprs, at);
     c.bench_function("cycle: 50 rules at one instant over 100k series", |b| {
         b.iter(|| {
             let cached = Cached::new(&store, SelectionCache::plan(&engine, &exprs, at));
@@ -278,8 +286,8 @@ fn alerts_only(name: &str) -> bool {
 }
 
 /// The ten costliest rules (best of three evaluations each), to show where a cycle goes.
-fn print_breakdown(engine: &Engine, store: &Store, exprs: &[Expr], at: i64) {
-    let mut costs: Vec<(std::time::Duration, &str)> = RULES
+fn print_breakdown(engine: &Engine, store: &Store, rules: &[&str], exprs: &[Expr], at: i64) {
+    let mut costs: Vec<(std::time::Duration, &str)> = rules
         .iter()
         .zip(exprs)
         .map(|(rule, e)| {

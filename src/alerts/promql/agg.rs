@@ -8,7 +8,7 @@ use foldhash::HashMap;
 
 use promql_parser::parser::token::{
     T_AVG, T_BOTTOMK, T_COUNT, T_COUNT_VALUES, T_GROUP, T_LIMITK, T_MAX, T_MIN, T_QUANTILE,
-    T_STDDEV, T_STDVAR, T_SUM, T_TOPK, TokenType,
+    T_STDDEV, T_STDVAR, T_SUM, T_TOPK, TokenId, TokenType,
 };
 use promql_parser::parser::{AggregateExpr, LabelModifier};
 
@@ -27,6 +27,69 @@ fn in_group(name: &str, modifier: Option<&LabelModifier>) -> bool {
     }
 }
 
+/// Finds each element's group by its key labels, numbering groups in order of first appearance.
+///
+/// Groups are found by a hash of the element's key labels, compared in place, so the key is
+/// copied once per group rather than once per element: `sum by (job)` over tens of thousands of
+/// series otherwise spends most of its time allocating keys. Which labels form the key is worked
+/// out once per element (a bit per label), not again for hashing, comparing and copying.
+struct Grouper<'a, 'm> {
+    modifier: Option<&'m LabelModifier>,
+    state: foldhash::fast::RandomState,
+    /// Groups by the hash of their key.
+    index: HashMap<u64, Vec<usize>>,
+    keys: Vec<LabelsRef<'a>>,
+}
+
+impl<'a, 'm> Grouper<'a, 'm> {
+    fn new(modifier: Option<&'m LabelModifier>) -> Self {
+        Grouper {
+            modifier,
+            state: foldhash::fast::RandomState::default(),
+            index: HashMap::default(),
+            keys: Vec::new(),
+        }
+    }
+
+    /// The group of an element with `labels`.
+    fn group(&mut self, labels: &LabelsRef<'a>) -> usize {
+        let modifier = self.modifier;
+        // Bit i: label i is in the key (labels past the 64th are checked as they come).
+        let mask = labels
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(_, (k, _))| in_group(k, modifier))
+            .fold(0u64, |m, (i, _)| m | 1 << i);
+        let key = || {
+            labels.iter().enumerate().filter_map(move |(i, kv)| {
+                let keep = match u32::try_from(i).ok().filter(|&i| i < 64) {
+                    Some(i) => mask >> i & 1 == 1,
+                    None => in_group(&kv.0, modifier),
+                };
+                keep.then_some(kv)
+            })
+        };
+        let mut h = self.state.build_hasher();
+        for (k, v) in key() {
+            k.as_ref().hash(&mut h);
+            v.as_ref().hash(&mut h);
+        }
+        let slot = self.index.entry(h.finish()).or_default();
+        let keys = &self.keys;
+        if let Some(i) = slot
+            .iter()
+            .copied()
+            .find(|&i| keys.get(i).is_some_and(|g| g.iter().eq(key())))
+        {
+            return i;
+        }
+        slot.push(self.keys.len());
+        self.keys.push(key().cloned().collect());
+        self.keys.len() - 1
+    }
+}
+
 /// The labels of the group an element belongs to.
 fn group_labels<'a>(labels: &LabelsRef<'a>, modifier: Option<&LabelModifier>) -> LabelsRef<'a> {
     labels
@@ -36,44 +99,71 @@ fn group_labels<'a>(labels: &LabelsRef<'a>, modifier: Option<&LabelModifier>) ->
         .collect()
 }
 
-/// Elements grouped in order of first appearance.
-///
-/// Groups are found by a hash of the element's key labels, compared in place, so the key is
-/// copied into owned strings once per group rather than once per element: `sum by (job)` over
-/// tens of thousands of series otherwise spends most of its time allocating keys.
+/// Elements grouped in order of first appearance, each group's in their order.
 fn groups<'a>(
     elems: Vec<Elem<'a>>,
     modifier: Option<&LabelModifier>,
 ) -> Vec<(LabelsRef<'a>, Vec<Elem<'a>>)> {
-    let state = foldhash::fast::RandomState::default();
-    let mut index: HashMap<u64, Vec<usize>> = HashMap::default();
-    let mut out: Vec<(LabelsRef<'a>, Vec<Elem<'a>>)> = Vec::new();
+    let mut grouper = Grouper::new(modifier);
+    let mut members: Vec<Vec<Elem<'a>>> = Vec::new();
     for e in elems {
-        let key = || e.labels.iter().filter(|(k, _)| in_group(k, modifier));
-        let mut h = state.build_hasher();
-        for (k, v) in key() {
-            k.as_ref().hash(&mut h);
-            v.as_ref().hash(&mut h);
+        let i = grouper.group(&e.labels);
+        if i == members.len() {
+            members.push(Vec::new());
         }
-        let slot = index.entry(h.finish()).or_default();
-        let found = slot
-            .iter()
-            .copied()
-            .find(|&i| out.get(i).is_some_and(|g| g.0.iter().eq(key())));
-        match found {
-            Some(i) => {
-                if let Some(g) = out.get_mut(i) {
-                    g.1.push(e);
-                }
-            }
-            None => {
-                slot.push(out.len());
-                let labels = key().cloned().collect();
-                out.push((labels, vec![e]));
-            }
+        if let Some(m) = members.get_mut(i) {
+            m.push(e);
         }
     }
-    out
+    grouper.keys.into_iter().zip(members).collect()
+}
+
+/// What an aggregation keeps of a group as its elements come, in their order: the same
+/// arithmetic in the same order as over the whole group at once.
+enum Acc {
+    /// Kahan sum and compensation.
+    Sum(f64, f64),
+    Avg(Mean),
+    Count(f64),
+    /// Running min or max (NaN until a number comes).
+    Extreme(f64),
+    /// Welford's count, mean and sum of squared deviations.
+    Var(f64, f64, f64),
+    Values(Vec<f64>),
+}
+
+impl Acc {
+    fn new(id: TokenId) -> Acc {
+        match id {
+            T_SUM => Acc::Sum(0.0, 0.0),
+            T_AVG => Acc::Avg(Mean::default()),
+            T_COUNT | T_GROUP => Acc::Count(0.0),
+            T_MIN | T_MAX => Acc::Extreme(f64::NAN),
+            T_STDDEV | T_STDVAR => Acc::Var(0.0, 0.0, 0.0),
+            _ => Acc::Values(Vec::new()),
+        }
+    }
+
+    fn add(&mut self, id: TokenId, v: f64) {
+        match self {
+            Acc::Sum(s, c) => (*s, *c) = kahan_inc(v, *s, *c),
+            Acc::Avg(m) => m.add(v),
+            Acc::Count(n) => *n += 1.0,
+            Acc::Extreme(acc) => {
+                let replace = if id == T_MIN { *acc > v } else { *acc < v };
+                if replace || acc.is_nan() {
+                    *acc = v;
+                }
+            }
+            Acc::Var(n, mean, m2) => {
+                *n += 1.0;
+                let delta = v - *mean;
+                *mean += delta / *n;
+                *m2 += delta * (v - *mean);
+            }
+            Acc::Values(vals) => vals.push(v),
+        }
+    }
 }
 
 fn scalar_param(ctx: &Ctx<'_>, a: &AggregateExpr, t: i64, depth: usize) -> Result<f64, EvalError> {
@@ -170,59 +260,52 @@ pub(super) fn eval<'a>(
     } else {
         None
     };
-    let mut out = Vec::new();
-    for (labels, g) in groups(elems, modifier) {
-        let drop_name =
-            g.iter().any(|e| e.drop_name) && super::eval::get(&labels, "__name__").is_some();
-        let vals = g.iter().map(|e| e.v);
-        let v = match id {
-            T_SUM => {
-                let (s, c) = vals.fold((0.0, 0.0), |(s, c), v| kahan_inc(v, s, c));
-                s + c
-            }
-            T_AVG => {
-                let mut m = Mean::default();
-                vals.for_each(|v| m.add(v));
-                m.value()
-            }
-            T_COUNT => g.len() as f64,
-            T_GROUP => 1.0,
-            T_MIN => vals.fold(
-                f64::NAN,
-                |acc, v| if acc > v || acc.is_nan() { v } else { acc },
-            ),
-            T_MAX => vals.fold(
-                f64::NAN,
-                |acc, v| if acc < v || acc.is_nan() { v } else { acc },
-            ),
-            T_STDDEV | T_STDVAR => {
-                let (mut n, mut mean, mut m2) = (0.0, 0.0, 0.0);
-                for v in vals {
-                    n += 1.0;
-                    let delta = v - mean;
-                    mean += delta / n;
-                    m2 += delta * (v - mean);
-                }
-                if id == T_STDDEV {
-                    (m2 / n).sqrt()
-                } else {
-                    m2 / n
-                }
-            }
-            T_QUANTILE => quantile(q.unwrap_or(f64::NAN), vals.collect()),
-            _ => {
-                return Err(EvalError::Unsupported(format!(
-                    "aggregation {}",
-                    TokenType::new(id)
-                )));
-            }
-        };
-        out.push(Elem {
-            labels,
-            v,
-            drop_name,
-        });
+    if !matches!(
+        id,
+        T_SUM | T_AVG | T_COUNT | T_GROUP | T_MIN | T_MAX | T_STDDEV | T_STDVAR | T_QUANTILE
+    ) {
+        return Err(EvalError::Unsupported(format!(
+            "aggregation {}",
+            TokenType::new(id)
+        )));
     }
+    // Each element goes into its group's accumulator as it comes (no group holds its elements).
+    let mut grouper = Grouper::new(modifier);
+    let mut accs: Vec<(Acc, bool)> = Vec::new();
+    for e in &elems {
+        let i = grouper.group(&e.labels);
+        if i == accs.len() {
+            accs.push((Acc::new(id), false));
+        }
+        if let Some((acc, drop_name)) = accs.get_mut(i) {
+            acc.add(id, e.v);
+            *drop_name |= e.drop_name;
+        }
+    }
+    drop(elems);
+    let out = grouper
+        .keys
+        .into_iter()
+        .zip(accs)
+        .map(|(labels, (acc, any_drop))| {
+            let v = match acc {
+                Acc::Sum(s, c) => s + c,
+                Acc::Avg(m) => m.value(),
+                Acc::Count(_) if id == T_GROUP => 1.0,
+                Acc::Count(n) => n,
+                Acc::Extreme(v) => v,
+                Acc::Var(n, _, m2) if id == T_STDDEV => (m2 / n).sqrt(),
+                Acc::Var(n, _, m2) => m2 / n,
+                Acc::Values(vals) => quantile(q.unwrap_or(f64::NAN), vals),
+            };
+            let drop_name = any_drop && super::eval::get(&labels, "__name__").is_some();
+            Elem {
+                labels,
+                v,
+                drop_name,
+            }
+        })
+        .collect();
     Ok(V::Vector(out))
 }
 
