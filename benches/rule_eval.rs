@@ -5,7 +5,10 @@
 //!
 //! The workload: 50 jobs × 50 pods, each pod exposing 40 series: request counters by method and
 //! code (6), two latency histograms of 12 buckets with sum and count (28), `up`, and five process
-//! gauges and counters; target labels job, namespace, pod and instance.
+//! gauges and counters; target labels job, namespace, pod and instance. The request counters rise
+//! by irregular steps, as counters do, and one pod in 50 restarts once during the hour (its
+//! counters reset). Until session 9 their jitter made them fall back on about one scrape in
+//! eight, which counters never do; `RULE_EVAL_OLD_COUNTERS=1` builds them that way still.
 //!
 //! The cycle evaluates the 50 rules as the console evaluates a rule group: at one instant, with
 //! the store's selections shared between the rules through a planned `SelectionCache` and
@@ -46,7 +49,7 @@ fn mix(a: u64, b: u64) -> u64 {
 /// One series of a pod: name, labels without the target ones, value at cycle c.
 type PodSeries = (String, Vec<(String, String)>, Box<dyn Fn(i64) -> f64>);
 
-fn pod_series(pod: u64) -> Vec<PodSeries> {
+fn pod_series(pod: u64, old_counters: bool) -> Vec<PodSeries> {
     let mut out: Vec<PodSeries> = Vec::new();
     let l = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
         pairs
@@ -57,11 +60,22 @@ fn pod_series(pod: u64) -> Vec<PodSeries> {
     for (mi, method) in ["GET", "POST"].iter().enumerate() {
         for (ci, code) in ["200", "404", "500"].iter().enumerate() {
             let rate = [50.0, 2.0, 0.5][ci] / (mi + 1) as f64;
+            // Rising by rate × 15 a scrape, give or take up to 6/7 of that: never falling.
+            let count = move |c: i64| {
+                let jitter = (mix(pod, c as u64) % 7) as f64;
+                if old_counters {
+                    (c as f64 * rate * 15.0 + jitter).floor()
+                } else {
+                    (c as f64 * rate * 15.0 + jitter / 7.0 * rate * 15.0).floor()
+                }
+            };
+            let restart = (pod % 50 == 7).then_some(120 + (pod % 100) as i64);
             out.push((
                 "http_requests_total".into(),
                 l(&[("method", method), ("code", code)]),
-                Box::new(move |c| {
-                    (c as f64 * rate * 15.0 + (mix(pod, c as u64) % 7) as f64).floor()
+                Box::new(move |c| match restart {
+                    Some(r) if c >= r && !old_counters => count(c) - count(r),
+                    _ => count(c),
                 }),
             ));
         }
@@ -119,7 +133,7 @@ fn pod_series(pod: u64) -> Vec<PodSeries> {
     out
 }
 
-fn build_store() -> Store {
+fn build_store(old_counters: bool) -> Store {
     let mut store = Store::new(StoreConfig {
         retention_ms: 3_600_000,
         memory_cap_bytes: 2 << 30,
@@ -130,7 +144,7 @@ fn build_store() -> Store {
             let id = (j * PODS_PER_JOB + p) as u64;
             let key = format!("pod-{id}");
             let target = store.target(&key);
-            let mut series = pod_series(id);
+            let mut series = pod_series(id, old_counters);
             for s in &mut series {
                 s.1.push(("job".into(), format!("job-{j}")));
                 s.1.push(("namespace".into(), format!("ns-{}", j % 5)));
@@ -220,7 +234,8 @@ const RULES: [&str; 50] = [
 
 fn benches(c: &mut Criterion) {
     let built = Instant::now();
-    let store = build_store();
+    let old_counters = std::env::var_os("RULE_EVAL_OLD_COUNTERS").is_some();
+    let store = build_store(old_counters);
     let stats = store.stats();
     println!(
         "store: {} series, {} samples, {} MiB, built in {:.1?}",

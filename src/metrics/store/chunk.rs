@@ -17,8 +17,8 @@
 //!
 //! Arithmetic on timestamps wraps, on the encoder and decoder alike, so any i64 round-trips.
 //!
-//! A closed chunk whose values drop may keep 8 more bytes after the stream: the exact sum of the
-//! values before its drops (see [`ClosedChunk`]).
+//! A closed chunk whose values drop as a counter's do (rarely: at restarts) may keep 8 more bytes
+//! after the stream, the exact sum of the values before its drops (see [`has_sum_tail`]).
 //!
 //! Reading a short window at the end of a head chunk (a `rate(x[5m])` at "now" wants the last 20
 //! of up to 120 samples) would mean decoding the chunk from its start, as XOR chunks can only be
@@ -300,11 +300,11 @@ impl HeadChunk {
     }
 
     /// Closes the chunk: the bytes are shrunk to their length, the encoder state and the
-    /// checkpoints dropped. A chunk with drops whose values have an exact sum keeps the sum in
-    /// 8 bytes after its bit stream (see [`ClosedChunk`]).
+    /// checkpoints dropped. A counter-like chunk with drops whose values have an exact sum keeps
+    /// the sum in 8 bytes after its bit stream (see [`has_sum_tail`]).
     pub(super) fn close(self) -> ClosedChunk {
         let mut data = self.w.buf;
-        if has_sum_tail(&self.tally) {
+        if has_sum_tail(&self.tally, self.count) {
             data.extend_from_slice(&self.drop_sum.to_bits().to_le_bytes());
         }
         ClosedChunk {
@@ -334,12 +334,24 @@ impl HeadChunk {
     }
 }
 
-/// Whether a closed chunk with this tally keeps the exact sum of its drop values after its bit
-/// stream: only chunks with drops pay the 8 bytes, and a reader never needs to find where the
-/// stream ends, as the decoder stops after `count` samples.
-fn has_sum_tail(tally: &Tally) -> bool {
-    tally.drops > 0 && !tally.inexact_drops
+/// Whether a closed chunk of `count` samples with this tally keeps the exact sum of its drop
+/// values after its bit stream (a reader never needs to find where the stream ends, as the
+/// decoder stops after `count` samples).
+///
+/// Only a chunk with drops pays the 8 bytes, and only one that drops as a counter does: at a
+/// restart, so rarely (at most one neighbour in [`COUNTER_DROPS_EVERY`]). A gauge drops about
+/// every other sample; nobody adds up the values before its drops, and near the memory cap,
+/// where chunks hold about 20 samples, 8 bytes on every gauge chunk cost a few percent of the
+/// history the cap holds. Its windows decode the chunk instead, as before the sums.
+fn has_sum_tail(tally: &Tally, count: u16) -> bool {
+    tally.drops > 0
+        && !tally.inexact_drops
+        && tally.drops.saturating_mul(COUNTER_DROPS_EVERY) <= count
 }
+
+/// See [`has_sum_tail`]: a crash-looping pod restarting every 5 minutes (the kubelet's longest
+/// back-off) drops 6 times in a 120-sample chunk of 15 s scrapes, which is within this.
+const COUNTER_DROPS_EVERY: u16 = 16;
 
 /// A full chunk, immutable, no spare capacity.
 #[derive(Debug, Clone)]
@@ -389,7 +401,7 @@ impl ClosedChunk {
         if self.tally.drops == 0 {
             return Some(0.0);
         }
-        if !has_sum_tail(&self.tally) {
+        if !has_sum_tail(&self.tally, self.count) {
             return None;
         }
         let tail = self
@@ -403,7 +415,11 @@ impl ClosedChunk {
     /// The bit stream (without the tail a chunk with drops may keep).
     #[cfg(test)]
     pub(super) fn data_for_test(&self) -> Vec<u8> {
-        let tail = if has_sum_tail(&self.tally) { 8 } else { 0 };
+        let tail = if has_sum_tail(&self.tally, self.count) {
+            8
+        } else {
+            0
+        };
         let stream = self.data.len().saturating_sub(tail);
         self.data.get(..stream).unwrap_or_default().to_vec()
     }

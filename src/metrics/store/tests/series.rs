@@ -289,6 +289,11 @@ fn summed_drop_values_give_the_sequential_answer() {
         whole.add_drops(1000.0),
         sequential(1000.0, &[7.0, 12.0, 3.0])
     );
+    // A chunk dropping as a gauge does (every other sample) keeps no sum: it is decoded, and
+    // its values listed.
+    let gauge = counter(&[5.0; 40], 1000.0);
+    assert_eq!((gauge.drops, gauge.summed_drops), (40, None));
+    assert_eq!(gauge.drop_values, vec![5.0; 40]);
     // 1000 + 0.1 + 0.2 is not 1000 + (0.1 + 0.2): listed.
     let fractional = counter(&[0.1, 0.2], 1000.0);
     assert_eq!(fractional.summed_drops, None);
