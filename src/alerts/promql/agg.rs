@@ -120,6 +120,7 @@ fn groups<'a>(
 
 /// What an aggregation keeps of a group as its elements come, in their order: the same
 /// arithmetic in the same order as over the whole group at once.
+#[derive(Clone)]
 enum Acc {
     /// Kahan sum and compensation.
     Sum(f64, f64),
@@ -133,15 +134,17 @@ enum Acc {
 }
 
 impl Acc {
-    fn new(id: TokenId) -> Acc {
-        match id {
+    /// An empty accumulator for aggregation `id`; `None` for one this evaluator lacks.
+    fn new(id: TokenId) -> Option<Acc> {
+        Some(match id {
             T_SUM => Acc::Sum(0.0, 0.0),
             T_AVG => Acc::Avg(Mean::default()),
             T_COUNT | T_GROUP => Acc::Count(0.0),
             T_MIN | T_MAX => Acc::Extreme(f64::NAN),
             T_STDDEV | T_STDVAR => Acc::Var(0.0, 0.0, 0.0),
-            _ => Acc::Values(Vec::new()),
-        }
+            T_QUANTILE => Acc::Values(Vec::new()),
+            _ => return None,
+        })
     }
 
     fn add(&mut self, id: TokenId, v: f64) {
@@ -260,22 +263,19 @@ pub(super) fn eval<'a>(
     } else {
         None
     };
-    if !matches!(
-        id,
-        T_SUM | T_AVG | T_COUNT | T_GROUP | T_MIN | T_MAX | T_STDDEV | T_STDVAR | T_QUANTILE
-    ) {
+    let Some(empty) = Acc::new(id) else {
         return Err(EvalError::Unsupported(format!(
             "aggregation {}",
             TokenType::new(id)
         )));
-    }
+    };
     // Each element goes into its group's accumulator as it comes (no group holds its elements).
     let mut grouper = Grouper::new(modifier);
     let mut accs: Vec<(Acc, bool)> = Vec::new();
     for e in &elems {
         let i = grouper.group(&e.labels);
         if i == accs.len() {
-            accs.push((Acc::new(id), false));
+            accs.push((empty.clone(), false));
         }
         if let Some((acc, drop_name)) = accs.get_mut(i) {
             acc.add(id, e.v);

@@ -17,7 +17,7 @@ pub(super) fn kahan_inc(inc: f64, sum: f64, mut c: f64) -> (f64, f64) {
 
 /// The mean of `avg` and `avg_over_time`: a Kahan sum divided at the end, switching to an
 /// incremental mean if the sum overflows.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(super) struct Mean {
     count: f64,
     sum: f64,
