@@ -1,6 +1,7 @@
 //! The console's scraped series store as a [`Queryable`], so alert rules run over what the
-//! console already scrapes. A selection of many thousands of series is read on a few threads at
-//! once (one per core, at most four), in consecutive parts joined in order.
+//! console already scrapes. A big selection is read on a few threads at once (one per core, at
+//! most four), in consecutive parts joined in order: from 8,192 series for counter windows and
+//! newest samples, from 1,024 for a range selector's samples, which are decoded.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -19,42 +20,49 @@ fn borrowed(store: &Store, id: SeriesId) -> LabelsRef<'_> {
 }
 
 /// The fewest series a selection gives each reading thread: below that, starting a thread
-/// costs more than it saves.
+/// costs more than it saves. Reading a counter window or a newest sample costs a few hundred
+/// nanoseconds (mostly waiting on memory); decoding a range selector's samples costs about ten
+/// times that, so its selections are cut into smaller parts.
 const SERIES_PER_READER: usize = 4_096;
+/// [`SERIES_PER_READER`] for a range selector's samples.
+const DECODING_SERIES_PER_READER: usize = 512;
 
 /// The most threads one selection is read on.
 const MAX_READERS: usize = 4;
 
-/// How many threads read a selection of `n` series: one per [`SERIES_PER_READER`], at most
-/// one per core and [`MAX_READERS`].
-fn readers(n: usize) -> usize {
+/// How many threads read a selection of `n` series, `per_reader` or more each: at most one per
+/// core and [`MAX_READERS`].
+fn readers(n: usize, per_reader: usize) -> usize {
     static CORES: OnceLock<usize> = OnceLock::new();
     let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from));
-    (n / SERIES_PER_READER).clamp(1, cores.min(MAX_READERS))
+    (n / per_reader.max(1)).clamp(1, cores.min(MAX_READERS))
 }
 
-/// `read` over each of `ids` in order, its outputs collected in that order. A big selection is
+/// `read` over each of `ids` in order (reading windows from `start_ms`), its outputs collected
+/// in that order. A big selection is
 /// cut into consecutive parts read on scoped threads at once (each prefetching as
 /// [`Store::for_each_prefetched`] does), then joined: a rule over a fleet reads tens of
 /// thousands of series, and reading them is most of what evaluating it costs.
 fn read_ids<T: Send>(
     store: &Store,
-    ids: &[SeriesId],
+    (ids, per_reader): (&[SeriesId], usize),
+    start_ms: i64,
     read: impl Fn(SeriesId, &mut Vec<T>) + Sync,
 ) -> Vec<T> {
-    read_ids_on(store, ids, readers(ids.len()), read)
+    read_ids_on(store, ids, start_ms, readers(ids.len(), per_reader), read)
 }
 
 /// [`read_ids`] on `readers` threads.
 fn read_ids_on<T: Send>(
     store: &Store,
     ids: &[SeriesId],
+    start_ms: i64,
     readers: usize,
     read: impl Fn(SeriesId, &mut Vec<T>) + Sync,
 ) -> Vec<T> {
     let read_part = |part: &[SeriesId]| {
         let mut out = Vec::with_capacity(part.len());
-        store.for_each_prefetched(part, |id| read(id, &mut out));
+        store.for_each_prefetched(part, start_ms, |id| read(id, &mut out));
         out
     };
     if readers <= 1 || ids.len() < 2 {
@@ -98,16 +106,21 @@ impl Queryable for Store {
 
     fn select_ref(&self, matchers: &[Matcher], start_ms: i64, end_ms: i64) -> Vec<SeriesRef<'_>> {
         let ids = Store::select(self, matchers);
-        read_ids(self, &ids, |id, out| {
-            let mut samples = Vec::new();
-            self.samples_into(id, start_ms, end_ms, &mut samples);
-            if !samples.is_empty() {
-                out.push(SeriesRef {
-                    labels: borrowed(self, id),
-                    samples,
-                });
-            }
-        })
+        read_ids(
+            self,
+            (&ids, DECODING_SERIES_PER_READER),
+            start_ms,
+            |id, out| {
+                let mut samples = Vec::new();
+                self.samples_into(id, start_ms, end_ms, &mut samples);
+                if !samples.is_empty() {
+                    out.push(SeriesRef {
+                        labels: borrowed(self, id),
+                        samples,
+                    });
+                }
+            },
+        )
     }
 
     /// Each window summarised by the store from its chunks' summaries: only the samples before
@@ -120,7 +133,7 @@ impl Queryable for Store {
         drop_values: bool,
     ) -> Vec<(LabelsRef<'_>, CounterWindow)> {
         let ids = Store::select(self, matchers);
-        read_ids(self, &ids, |id, out| {
+        read_ids(self, (&ids, SERIES_PER_READER), start_ms, |id, out| {
             if let Some(w) = self.counter_window(id, start_ms, end_ms, drop_values) {
                 out.push((borrowed(self, id), w));
             }
@@ -136,7 +149,7 @@ impl Queryable for Store {
         end_ms: i64,
     ) -> Vec<(LabelsRef<'_>, i64, f64)> {
         let ids = Store::select(self, matchers);
-        read_ids(self, &ids, |id, out| {
+        read_ids(self, (&ids, SERIES_PER_READER), start_ms, |id, out| {
             if let Some((t, v)) = self.newest_in(id, start_ms, end_ms) {
                 out.push((borrowed(self, id), t, v));
             }
@@ -174,14 +187,14 @@ mod tests {
         let ids = Store::select(&store, &m);
         assert_eq!(ids.len(), 1_000);
         let windows = |readers: usize| {
-            read_ids_on(&store, &ids, readers, |id, out| {
+            read_ids_on(&store, &ids, 60_000, readers, |id, out| {
                 if let Some(w) = store.counter_window(id, 60_000, 435_000, true) {
                     out.push((borrowed(&store, id), w.first, w.last, w.count));
                 }
             })
         };
         let samples = |readers: usize| {
-            read_ids_on(&store, &ids, readers, |id, out| {
+            read_ids_on(&store, &ids, 100_000, readers, |id, out| {
                 let mut samples = Vec::new();
                 store.samples_into(id, 100_000, 300_000, &mut samples);
                 out.push((borrowed(&store, id), samples));

@@ -279,10 +279,27 @@ impl HeadChunk {
         self.view().iter_from(t)
     }
 
-    /// Prefetch hints for the head's bytes and checkpoints (see [`super::series::prefetch_parts`]).
-    pub(super) fn prefetch(&self) {
-        super::series::prefetch(self.w.buf.as_ptr());
-        super::series::prefetch(self.checkpoints.as_ptr());
+    /// Prefetch hints for the head's checkpoints and its bytes where a window from `start` begins
+    /// to be read (see [`super::series::Series::prefetch_parts`]): the bytes are guessed from
+    /// where `start` falls between the head's first and last sample, as scrapes are regular.
+    pub(super) fn prefetch(&self, start: i64) {
+        use super::series::prefetch;
+        prefetch(self.checkpoints.as_ptr());
+        let buf = &self.w.buf;
+        let span = self.last_t.saturating_sub(self.min_t);
+        let into = start.saturating_sub(self.min_t).clamp(0, span);
+        let guess = if span > 0 {
+            // A checkpoint is at most CHECKPOINT_EVERY samples before: a little way back.
+            let at = u128::from(into.unsigned_abs()) * buf.len() as u128
+                / u128::from(span.unsigned_abs());
+            usize::try_from(at).unwrap_or(0).saturating_sub(32)
+        } else {
+            0
+        };
+        let last = buf.len().saturating_sub(1);
+        for at in [guess, guess + 64, last] {
+            prefetch(buf.as_ptr().wrapping_add(at.min(last)));
+        }
     }
 
     /// The chunk as a window reads it (a head that has samples).
@@ -370,6 +387,12 @@ pub(super) struct ClosedChunk {
 impl ClosedChunk {
     pub(super) fn heap_bytes(&self) -> usize {
         self.data.len()
+    }
+
+    /// A prefetch hint for the start of the chunk's bytes (its first sample, and where a
+    /// window over it starts decoding).
+    pub(super) fn prefetch(&self) {
+        super::series::prefetch(self.data.as_ptr());
     }
 
     #[cfg(test)]
