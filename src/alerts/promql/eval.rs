@@ -254,13 +254,20 @@ impl<'a> Ctx<'a> {
         t: i64,
         drop_values: bool,
     ) -> Result<Vec<(LabelsRef<'a>, CounterWindow)>, EvalError> {
+        let (start, at) = self.counter_window(vs, range, t);
+        let matchers = self.matchers(vs)?;
+        Ok(self.q.select_counter_ref(&matchers, start, at, drop_values))
+    }
+
+    /// The window [`Ctx::counter_selector`] reads at `t`, as `select_counter_ref` takes it
+    /// (inclusive: the 3.x left-open start is one millisecond later).
+    pub fn counter_window(&self, vs: &VectorSelector, range: i64, t: i64) -> (i64, i64) {
         let (start, at) = self.range_window(vs, range, t);
         let start = match self.compat {
             Compat::V3 => start.saturating_add(1),
             Compat::V2 => start,
         };
-        let matchers = self.matchers(vs)?;
-        Ok(self.q.select_counter_ref(&matchers, start, at, drop_values))
+        (start, at)
     }
 
     /// A subquery at `t`: the inner expression at every step-aligned time in its window.
