@@ -39,6 +39,14 @@ struct Grouper<'a, 'm> {
     /// Groups by the hash of their key.
     index: HashMap<u64, Vec<usize>>,
     keys: Vec<LabelsRef<'a>>,
+    /// The label names (address and length) of the last element whose names were all borrowed,
+    /// and its key mask. The series of one selection share their names' strings (the store
+    /// keeps each once), so most elements have the same names at the same addresses, and then
+    /// the same mask: comparing addresses replaces comparing every name with the `by` list.
+    /// Only borrowed names count: they stay where they are for `'a`, so the same address and
+    /// length is the same text (an owned name's memory may be freed and reused).
+    shape: Vec<(*const u8, usize)>,
+    shape_mask: u64,
 }
 
 impl<'a, 'm> Grouper<'a, 'm> {
@@ -48,19 +56,46 @@ impl<'a, 'm> Grouper<'a, 'm> {
             state: foldhash::fast::RandomState::default(),
             index: HashMap::default(),
             keys: Vec::new(),
+            shape: Vec::new(),
+            shape_mask: 0,
         }
     }
 
-    /// The group of an element with `labels`.
-    fn group(&mut self, labels: &LabelsRef<'a>) -> usize {
+    /// Bit i: label i is in the key (labels past the 64th are checked as they come).
+    fn mask(&mut self, labels: &LabelsRef<'a>) -> u64 {
+        let borrowed = labels.len() <= 64
+            && labels
+                .iter()
+                .all(|(k, _)| matches!(k, std::borrow::Cow::Borrowed(_)));
+        let same_shape = borrowed
+            && labels.len() == self.shape.len()
+            && labels
+                .iter()
+                .zip(&self.shape)
+                .all(|((k, _), &(at, len))| k.as_ptr() == at && k.len() == len);
+        if same_shape {
+            return self.shape_mask;
+        }
         let modifier = self.modifier;
-        // Bit i: label i is in the key (labels past the 64th are checked as they come).
         let mask = labels
             .iter()
             .take(64)
             .enumerate()
             .filter(|(_, (k, _))| in_group(k, modifier))
             .fold(0u64, |m, (i, _)| m | 1 << i);
+        if borrowed {
+            self.shape.clear();
+            self.shape
+                .extend(labels.iter().map(|(k, _)| (k.as_ptr(), k.len())));
+            self.shape_mask = mask;
+        }
+        mask
+    }
+
+    /// The group of an element with `labels`.
+    fn group(&mut self, labels: &LabelsRef<'a>) -> usize {
+        let mask = self.mask(labels);
+        let modifier = self.modifier;
         let key = || {
             labels.iter().enumerate().filter_map(move |(i, kv)| {
                 let keep = match u32::try_from(i).ok().filter(|&i| i < 64) {
@@ -323,4 +358,72 @@ fn nan_last(x: f64, y: f64, desc: bool) -> Ordering {
 /// A label name as Prometheus 3 accepts one (UTF-8, non-empty).
 pub(super) fn valid_label_name(name: &str) -> bool {
     !name.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use promql_parser::label::Labels as ByLabels;
+    use promql_parser::parser::LabelModifier;
+
+    use super::{Grouper, LabelsRef};
+
+    fn lend<'s>(pairs: Vec<(&'s str, &'static str)>) -> LabelsRef<'s> {
+        pairs
+            .into_iter()
+            .map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v)))
+            .collect()
+    }
+
+    /// Elements whose label names are borrowed at the same addresses reuse the key mask; any
+    /// other names (borrowed elsewhere, even with the same text or length, or owned) are looked
+    /// at again, so every element lands in the group of its own `by` labels.
+    #[test]
+    fn the_key_mask_is_reused_only_for_the_same_borrowed_names() {
+        let names: Vec<String> = ["job", "pod", "job", "abc"].map(String::from).to_vec();
+        let [job, pod, job_again, abc] = [0, 1, 2, 3].map(|i| names[i].as_str());
+        let by = LabelModifier::Include(ByLabels::new(vec!["job"]));
+        let mut grouper = Grouper::new(Some(&by));
+        let elements: Vec<LabelsRef<'_>> = vec![
+            lend(vec![(job, "a"), (pod, "p1")]),
+            lend(vec![(job, "a"), (pod, "p2")]),
+            lend(vec![(job_again, "b"), (pod, "p3")]),
+            lend(vec![(abc, "c"), (pod, "p4")]),
+            vec![
+                (Cow::Owned("job".into()), Cow::Borrowed("d")),
+                (Cow::Owned("pod".into()), Cow::Borrowed("p5")),
+            ],
+            lend(vec![(job, "b"), (pod, "p6")]),
+        ];
+        let groups: Vec<usize> = elements.iter().map(|l| grouper.group(l)).collect();
+        assert_eq!(groups, [0, 0, 1, 2, 3, 1]);
+        let keys: Vec<Vec<(&str, &str)>> = grouper
+            .keys
+            .iter()
+            .map(|k| k.iter().map(|(a, b)| (a.as_ref(), b.as_ref())).collect())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                vec![("job", "a")],
+                vec![("job", "b")],
+                vec![],
+                vec![("job", "d")],
+            ]
+        );
+
+        // Owned names are freed with their element, and the allocator may hand the same memory
+        // to the next element's names: "abc" where "job" was must not take job's mask.
+        let mut grouper = Grouper::new(Some(&by));
+        let owned = |k: &str, v: &'static str| -> LabelsRef<'static> {
+            vec![(Cow::Owned(k.to_owned()), Cow::Borrowed(v))]
+        };
+        let first = owned("job", "a");
+        assert_eq!(grouper.group(&first), 0);
+        drop(first);
+        let second = owned("abc", "b");
+        assert_eq!(grouper.group(&second), 1);
+        assert!(grouper.keys.get(1).is_some_and(Vec::is_empty));
+    }
 }
