@@ -148,17 +148,21 @@ impl Series {
         }
     }
 
+    /// Whether a window from `start` starts in the head (or after it): then no closed chunk
+    /// reaches it.
+    fn head_holds_start(&self, start: i64) -> bool {
+        self.head
+            .as_ref()
+            .is_some_and(|h| h.count() > 0 && h.min_t() <= start)
+    }
+
     /// The chunks overlapping `[start, end]`, oldest first, each with the checkpoints known
     /// into it (the head's own; the newest closed chunk's tail, which the head keeps).
     fn chunks_in(&self, start: i64, end: i64) -> impl Iterator<Item = ChunkView<'_>> {
         // Closed chunks are in time order: skip those ending before the window. None of them
         // reaches a window starting in the head, and not searching them saves a cache miss in
         // the usual read at "now".
-        let first = if self
-            .head
-            .as_ref()
-            .is_some_and(|h| h.count() > 0 && h.min_t() <= start)
-        {
+        let first = if self.head_holds_start(start) {
             self.closed.len()
         } else {
             self.closed.partition_point(|c| c.max_t < start)
@@ -277,11 +281,10 @@ impl Series {
     /// Only hints: nothing is read but the record (see [`super::Store::for_each_prefetched`]).
     pub(super) fn prefetch_parts(&self, start: i64) {
         prefetch(self.labels.as_ptr());
-        let head = self.head.as_ref().filter(|h| h.count() > 0);
-        if let Some(h) = head {
+        if let Some(h) = self.head.as_ref().filter(|h| h.count() > 0) {
             h.prefetch(start);
         }
-        if head.is_none_or(|h| h.min_t() > start) {
+        if !self.head_holds_start(start) {
             let (front, back) = self.closed.as_slices();
             prefetch(front.as_ptr());
             prefetch(back.as_ptr());
@@ -291,11 +294,7 @@ impl Series {
     /// The next stage of [`Series::prefetch_parts`], once the closed chunks' records are in: the
     /// start of each closed chunk the window from `start` reaches (the newest few).
     pub(super) fn prefetch_chunks(&self, start: i64) {
-        if self
-            .head
-            .as_ref()
-            .is_some_and(|h| h.count() > 0 && h.min_t() <= start)
-        {
+        if self.head_holds_start(start) {
             return;
         }
         for c in self.closed.iter().rev().take(4) {
