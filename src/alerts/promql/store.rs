@@ -39,13 +39,14 @@ fn readers(n: usize, per_reader: usize) -> usize {
 }
 
 /// `read` over each of `ids` in order (reading windows from `start_ms`), its outputs collected
-/// in that order. A big selection is
-/// cut into consecutive parts read on scoped threads at once (each prefetching as
-/// [`Store::for_each_prefetched`] does), then joined: a rule over a fleet reads tens of
-/// thousands of series, and reading them is most of what evaluating it costs.
+/// in that order. A big selection is cut into consecutive parts of at least `per_reader` series,
+/// read on scoped threads at once (each prefetching as [`Store::for_each_prefetched`] does), then
+/// joined: a rule over a fleet reads tens of thousands of series, and reading them is most of
+/// what evaluating it costs.
 fn read_ids<T: Send>(
     store: &Store,
-    (ids, per_reader): (&[SeriesId], usize),
+    ids: &[SeriesId],
+    per_reader: usize,
     start_ms: i64,
     read: impl Fn(SeriesId, &mut Vec<T>) + Sync,
 ) -> Vec<T> {
@@ -108,7 +109,8 @@ impl Queryable for Store {
         let ids = Store::select(self, matchers);
         read_ids(
             self,
-            (&ids, DECODING_SERIES_PER_READER),
+            &ids,
+            DECODING_SERIES_PER_READER,
             start_ms,
             |id, out| {
                 let mut samples = Vec::new();
@@ -133,7 +135,7 @@ impl Queryable for Store {
         drop_values: bool,
     ) -> Vec<(LabelsRef<'_>, CounterWindow)> {
         let ids = Store::select(self, matchers);
-        read_ids(self, (&ids, SERIES_PER_READER), start_ms, |id, out| {
+        read_ids(self, &ids, SERIES_PER_READER, start_ms, |id, out| {
             if let Some(w) = self.counter_window(id, start_ms, end_ms, drop_values) {
                 out.push((borrowed(self, id), w));
             }
@@ -149,7 +151,7 @@ impl Queryable for Store {
         end_ms: i64,
     ) -> Vec<(LabelsRef<'_>, i64, f64)> {
         let ids = Store::select(self, matchers);
-        read_ids(self, (&ids, SERIES_PER_READER), start_ms, |id, out| {
+        read_ids(self, &ids, SERIES_PER_READER, start_ms, |id, out| {
             if let Some((t, v)) = self.newest_in(id, start_ms, end_ms) {
                 out.push((borrowed(self, id), t, v));
             }
