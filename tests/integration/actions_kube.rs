@@ -359,7 +359,20 @@ fn a_paused_deployment_is_refused_in_kubectls_words() {
     let dev = client(&fleet, "dev");
     rolled_out(&k, "web");
     k.ok(&["rollout", "pause", "deploy/web", "-n", "shop"]);
-    let before = get(&fleet, &dev, "web").metadata.resource_version;
+    // The controller answers the pause with a status write of its own (Progressing turns
+    // Unknown, reason DeploymentPaused); only after it does the deployment hold still.
+    let before = wait_for(&fleet, &dev, "web", "the paused condition", |d| {
+        d.status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|cs| {
+                cs.iter().any(|c| {
+                    c.type_ == "Progressing" && c.reason.as_deref() == Some("DeploymentPaused")
+                })
+            })
+    })
+    .metadata
+    .resource_version;
 
     let err = run(
         &fleet,
