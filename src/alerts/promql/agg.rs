@@ -1,6 +1,7 @@
 //! Aggregation operators with `by`/`without`, following Prometheus 3's arithmetic (Kahan sums,
 //! the mean that switches to incremental on overflow, NaN ordering of min/max/topk).
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::hash::{BuildHasher, Hash, Hasher};
 
@@ -47,6 +48,12 @@ struct Grouper<'a, 'm> {
     /// length is the same text (an owned name's memory may be freed and reused).
     shape: Vec<(*const u8, usize)>,
     shape_mask: u64,
+    /// The key (names' and values' addresses and lengths) of the last element whose key labels
+    /// were all borrowed, and its group. A selection's series come in the store's order, pod by
+    /// pod, so runs of elements share a `by (job)` key, and the store keeps each string once:
+    /// the same addresses are the same key, found without hashing it.
+    last_key: Vec<(*const u8, usize)>,
+    last_group: Option<usize>,
 }
 
 impl<'a, 'm> Grouper<'a, 'm> {
@@ -58,6 +65,8 @@ impl<'a, 'm> Grouper<'a, 'm> {
             keys: Vec::new(),
             shape: Vec::new(),
             shape_mask: 0,
+            last_key: Vec::new(),
+            last_group: None,
         }
     }
 
@@ -105,6 +114,32 @@ impl<'a, 'm> Grouper<'a, 'm> {
                 keep.then_some(kv)
             })
         };
+        // Borrowed strings stay where they are for 'a, so the same address and length is the
+        // same text; an owned one's memory may be freed and reused, so it never counts.
+        let addresses = || {
+            key().flat_map(|(k, v)| [k, v]).map(|s| match s {
+                Cow::Borrowed(s) => Some((s.as_ptr(), s.len())),
+                Cow::Owned(_) => None,
+            })
+        };
+        if let Some(i) = self.last_group
+            && addresses().eq(self.last_key.iter().copied().map(Some))
+        {
+            return i;
+        }
+        let i = self.find_or_add(key);
+        self.last_key.clear();
+        let borrowed = addresses().all(|a| a.map(|a| self.last_key.push(a)).is_some());
+        self.last_group = borrowed.then_some(i);
+        i
+    }
+
+    /// The group of the key `key` yields, found by its hash (added when new).
+    fn find_or_add<'k, I>(&mut self, key: impl Fn() -> I) -> usize
+    where
+        'a: 'k,
+        I: Iterator<Item = &'k (Cow<'a, str>, Cow<'a, str>)>,
+    {
         let mut h = self.state.build_hasher();
         for (k, v) in key() {
             k.as_ref().hash(&mut h);
@@ -369,7 +404,7 @@ mod tests {
 
     use super::{Grouper, LabelsRef};
 
-    fn lend<'s>(pairs: Vec<(&'s str, &'static str)>) -> LabelsRef<'s> {
+    fn lend<'s>(pairs: Vec<(&'s str, &'s str)>) -> LabelsRef<'s> {
         pairs
             .into_iter()
             .map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v)))
@@ -425,5 +460,45 @@ mod tests {
         let second = owned("abc", "b");
         assert_eq!(grouper.group(&second), 1);
         assert!(grouper.keys.get(1).is_some_and(Vec::is_empty));
+    }
+
+    /// An element whose key strings are borrowed at the last element's addresses joins its group
+    /// without a hash; any other key (the same text elsewhere, another value of the same length,
+    /// owned strings, other names) is found by its text.
+    #[test]
+    fn a_run_of_the_same_borrowed_key_shares_the_last_group() {
+        let texts: Vec<String> = ["job", "pod", "a", "a", "b", "c", "job"]
+            .map(String::from)
+            .to_vec();
+        let [job, pod, a, a_again, b, c, job_again] =
+            [0, 1, 2, 3, 4, 5, 6].map(|i| texts[i].as_str());
+        let by = LabelModifier::Include(ByLabels::new(vec!["job"]));
+        let mut grouper = Grouper::new(Some(&by));
+        let elements: Vec<LabelsRef<'_>> = vec![
+            lend(vec![(job, a), (pod, "p1")]),
+            lend(vec![(job, a), (pod, "p2")]),
+            lend(vec![(job, a_again), (pod, "p3")]),
+            lend(vec![(job, b), (pod, "p4")]),
+            lend(vec![(job, c), (pod, "p5")]),
+            lend(vec![(job, c), (pod, "p6")]),
+            vec![(Cow::Borrowed(job), Cow::Owned("a".into()))],
+            vec![(Cow::Borrowed(job), Cow::Owned("b".into()))],
+            lend(vec![(job_again, b)]),
+            lend(vec![(pod, b)]),
+            lend(vec![(job, b)]),
+        ];
+        let groups: Vec<usize> = elements.iter().map(|l| grouper.group(l)).collect();
+        assert_eq!(groups, [0, 0, 0, 1, 2, 2, 0, 1, 1, 3, 1]);
+        assert_eq!(grouper.keys.len(), 4);
+        assert!(grouper.keys.get(3).is_some_and(Vec::is_empty));
+
+        // An owned value freed with its element may leave its memory to the next one's: "y"
+        // where "x" was must not join x's group.
+        let mut grouper = Grouper::new(Some(&by));
+        let first: LabelsRef<'_> = vec![(Cow::Borrowed(job), Cow::Owned("x".into()))];
+        assert_eq!(grouper.group(&first), 0);
+        drop(first);
+        let second: LabelsRef<'_> = vec![(Cow::Borrowed(job), Cow::Owned("y".into()))];
+        assert_eq!(grouper.group(&second), 1);
     }
 }
