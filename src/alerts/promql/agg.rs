@@ -306,7 +306,7 @@ pub(super) fn eval<'a>(
             let mut index: HashMap<LabelsRef<'a>, usize> = HashMap::default();
             for e in elems {
                 let mut key = group_labels(&e.labels, modifier);
-                set_label(&mut key, &label, &super::funcs::go_float(e.v));
+                key.edit(|k| set_label(k, &label, &super::funcs::go_float(e.v)));
                 match index.get(&key).and_then(|&i| counted.get_mut(i)) {
                     Some(c) => c.1 += 1.0,
                     None => {
@@ -428,7 +428,8 @@ mod tests {
             vec![
                 (Cow::Owned("job".into()), Cow::Borrowed("d")),
                 (Cow::Owned("pod".into()), Cow::Borrowed("p5")),
-            ],
+            ]
+            .into(),
             lend(vec![(job, "b"), (pod, "p6")]),
         ];
         let groups: Vec<usize> = elements.iter().map(|l| grouper.group(l)).collect();
@@ -452,14 +453,14 @@ mod tests {
         // to the next element's names: "abc" where "job" was must not take job's mask.
         let mut grouper = Grouper::new(Some(&by));
         let owned = |k: &str, v: &'static str| -> LabelsRef<'static> {
-            vec![(Cow::Owned(k.to_owned()), Cow::Borrowed(v))]
+            vec![(Cow::Owned(k.to_owned()), Cow::Borrowed(v))].into()
         };
         let first = owned("job", "a");
         assert_eq!(grouper.group(&first), 0);
         drop(first);
         let second = owned("abc", "b");
         assert_eq!(grouper.group(&second), 1);
-        assert!(grouper.keys.get(1).is_some_and(Vec::is_empty));
+        assert!(grouper.keys.get(1).is_some_and(|k| k.is_empty()));
     }
 
     /// An element whose key strings are borrowed at the last element's addresses joins its group
@@ -481,8 +482,8 @@ mod tests {
             lend(vec![(job, b), (pod, "p4")]),
             lend(vec![(job, c), (pod, "p5")]),
             lend(vec![(job, c), (pod, "p6")]),
-            vec![(Cow::Borrowed(job), Cow::Owned("a".into()))],
-            vec![(Cow::Borrowed(job), Cow::Owned("b".into()))],
+            vec![(Cow::Borrowed(job), Cow::Owned("a".into()))].into(),
+            vec![(Cow::Borrowed(job), Cow::Owned("b".into()))].into(),
             lend(vec![(job_again, b)]),
             lend(vec![(pod, b)]),
             lend(vec![(job, b)]),
@@ -490,15 +491,15 @@ mod tests {
         let groups: Vec<usize> = elements.iter().map(|l| grouper.group(l)).collect();
         assert_eq!(groups, [0, 0, 0, 1, 2, 2, 0, 1, 1, 3, 1]);
         assert_eq!(grouper.keys.len(), 4);
-        assert!(grouper.keys.get(3).is_some_and(Vec::is_empty));
+        assert!(grouper.keys.get(3).is_some_and(|k| k.is_empty()));
 
         // An owned value freed with its element may leave its memory to the next one's: "y"
         // where "x" was must not join x's group.
         let mut grouper = Grouper::new(Some(&by));
-        let first: LabelsRef<'_> = vec![(Cow::Borrowed(job), Cow::Owned("x".into()))];
+        let first: LabelsRef<'_> = vec![(Cow::Borrowed(job), Cow::Owned("x".into()))].into();
         assert_eq!(grouper.group(&first), 0);
         drop(first);
-        let second: LabelsRef<'_> = vec![(Cow::Borrowed(job), Cow::Owned("y".into()))];
+        let second: LabelsRef<'_> = vec![(Cow::Borrowed(job), Cow::Owned("y".into()))].into();
         assert_eq!(grouper.group(&second), 1);
     }
 }

@@ -11,7 +11,7 @@ use promql_parser::parser::token::{
 use promql_parser::parser::{BinModifier, BinaryExpr, LabelModifier, VectorMatchCardinality};
 
 use super::eval::{Ctx, Elem, V, fmt_labels, set_label};
-use super::{EvalError, LabelsRef};
+use super::{EvalError, LabelRef, LabelsRef};
 
 fn op_name(id: TokenId) -> String {
     promql_parser::parser::token::TokenType::new(id).to_string()
@@ -250,34 +250,43 @@ fn result_labels<'a>(
     one_to_one: bool,
     include: &[String],
 ) -> LabelsRef<'a> {
-    let mut labels = many.clone();
-    if one_to_one {
-        match matching {
-            Some(LabelModifier::Include(on)) => {
-                labels.retain(|(k, _)| on.labels.iter().any(|n| n == k));
-            }
-            Some(LabelModifier::Exclude(ign)) => {
-                labels.retain(|(k, _)| !ign.labels.iter().any(|n| *n == *k));
-            }
-            None => {}
-        }
+    let keep = |pairs: &mut dyn Iterator<Item = &LabelRef<'a>>| pairs.cloned().collect();
+    let mut labels: LabelsRef<'a> = match (one_to_one, matching) {
+        (true, Some(LabelModifier::Include(on))) => keep(
+            &mut many
+                .iter()
+                .filter(|(k, _)| on.labels.iter().any(|n| n == k)),
+        ),
+        (true, Some(LabelModifier::Exclude(ign))) => keep(
+            &mut many
+                .iter()
+                .filter(|(k, _)| !ign.labels.iter().any(|n| n == k)),
+        ),
+        // The many side's labels as they are: shared, not copied.
+        _ => many.clone(),
+    };
+    if include.is_empty() {
+        return labels;
     }
-    for name in include {
-        match one.iter().find(|(k, _)| k == name) {
-            // The "one" side's value as it is (borrowed from the store): no copy of the string.
-            Some((_, v)) if !v.is_empty() => {
-                let v = v.clone();
-                match labels.binary_search_by(|(k, _)| k.as_ref().cmp(name)) {
-                    Ok(i) => {
-                        if let Some(slot) = labels.get_mut(i) {
-                            slot.1 = v;
+    labels.edit(|labels| {
+        for name in include {
+            match one.iter().find(|(k, _)| k == name) {
+                // The "one" side's value as it is (borrowed from the store): no copy of the
+                // string.
+                Some((_, v)) if !v.is_empty() => {
+                    let v = v.clone();
+                    match labels.binary_search_by(|(k, _)| k.as_ref().cmp(name)) {
+                        Ok(i) => {
+                            if let Some(slot) = labels.get_mut(i) {
+                                slot.1 = v;
+                            }
                         }
+                        Err(i) => labels.insert(i, (name.clone().into(), v)),
                     }
-                    Err(i) => labels.insert(i, (name.clone().into(), v)),
                 }
+                _ => set_label(labels, name, ""),
             }
-            _ => set_label(&mut labels, name, ""),
         }
-    }
+    });
     labels
 }

@@ -4,8 +4,8 @@
 //! the same series over and over: `max_over_time(queue_depth[15m])` in an alert and in the
 //! recording rule beside it, `up` in half the rules. Selecting means decoding each series' samples
 //! from its chunks, so a [`SelectionCache`] keeps a selection from its first read until its last
-//! one and hands the later reads a copy (labels borrowed from the store, so a copy is two small
-//! allocations). The counter functions (`rate`, `increase`, `delta`, `resets`, `changes`) read
+//! one and hands the later reads a copy (one vector; each series' labels are shared, not
+//! copied). The counter functions (`rate`, `increase`, `delta`, `resets`, `changes`) read
 //! their range selectors as windows the store summarises from per-chunk counts; those are shared
 //! too (by whether the drops' values are listed: `rate` and `increase` read the same windows),
 //! since a rule group reads `x[5m]` under `sum by (a)` in one rule and `sum by (b)` in the next,

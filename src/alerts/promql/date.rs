@@ -5,9 +5,9 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use promql_parser::parser::Call;
 
-use super::EvalError;
 use super::eval::{Ctx, Elem, V};
 use super::funcs::eval_vector;
+use super::{EvalError, LabelsRef};
 
 pub(super) fn implemented(name: &str) -> bool {
     field(name, 0.0).is_some()
@@ -39,7 +39,7 @@ pub(super) fn call<'a>(ctx: &Ctx<'a>, c: &Call, t: i64, depth: usize) -> Result<
     let name = c.func.name;
     let Some(arg) = c.args.args.first() else {
         return Ok(V::Vector(vec![Elem {
-            labels: Vec::new(),
+            labels: LabelsRef::default(),
             v: field(name, t as f64 / 1000.0).unwrap_or(f64::NAN),
             drop_name: false,
         }]));

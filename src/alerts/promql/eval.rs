@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use promql_parser::label::MatchOp as PMatchOp;
 use promql_parser::parser::{AtModifier, Expr, Offset, SubqueryExpr, VectorSelector};
 
-use super::{Compat, EvalError, LabelsRef, MatchOp, Matcher, Queryable};
+use super::{Compat, EvalError, LabelRef, LabelsRef, MatchOp, Matcher, Queryable};
 use crate::metrics::store::functions::CounterWindow;
 use crate::metrics::store::is_stale;
 
@@ -303,7 +303,7 @@ impl<'a> Ctx<'a> {
                     }
                 }
                 V::Scalar(v) => by_labels
-                    .entry((Vec::new(), false))
+                    .entry((LabelsRef::default(), false))
                     .or_default()
                     .push((ts, v)),
                 other => {
@@ -410,9 +410,11 @@ impl<'a> Ctx<'a> {
 /// The labels as they leave an evaluation step: when `drop` is set, without the metric name
 /// and, with it, the type and unit metadata labels (`__type__`, `__unit__`) Prometheus 3.5
 /// attaches under its type-and-unit-labels feature.
-fn settle_name(mut labels: LabelsRef<'_>, drop: bool) -> LabelsRef<'_> {
-    if drop {
-        labels.retain(|(k, _)| !matches!(k.as_ref(), "__name__" | "__type__" | "__unit__"));
+fn settle_name(labels: LabelsRef<'_>, drop: bool) -> LabelsRef<'_> {
+    let dropped =
+        |(k, _): &&LabelRef<'_>| matches!(k.as_ref(), "__name__" | "__type__" | "__unit__");
+    if drop && labels.iter().any(|l| dropped(&l)) {
+        return labels.iter().filter(|l| !dropped(l)).cloned().collect();
     }
     labels
 }

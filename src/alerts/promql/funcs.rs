@@ -6,7 +6,7 @@ use promql_parser::parser::{Call, Expr};
 
 use super::eval::{Ctx, Elem, V, get, set_label};
 use super::math::{go_max, go_min};
-use super::{EvalError, LabelsRef};
+use super::{EvalError, LabelRef, LabelsRef};
 
 /// Go's `strconv.FormatFloat(v, 'f', -1, 64)`: shortest exact decimal, Go's spellings of the
 /// special values.
@@ -169,7 +169,7 @@ pub(super) fn call<'a>(ctx: &Ctx<'a>, c: &Call, t: i64, depth: usize) -> Result<
         "time" => Ok(V::Scalar(t as f64 / 1000.0)),
         "pi" => Ok(V::Scalar(std::f64::consts::PI)),
         "vector" => Ok(V::Vector(vec![Elem {
-            labels: Vec::new(),
+            labels: LabelsRef::default(),
             v: eval_scalar(ctx, arg(c, 0)?, t, depth)?,
             drop_name: false,
         }])),
@@ -268,7 +268,7 @@ pub(super) fn absent_elem(e: &Expr) -> Elem<'static> {
         Expr::MatrixSelector(m) => Some(&m.vs),
         _ => None,
     };
-    let mut labels: LabelsRef<'static> = Vec::new();
+    let mut labels: Vec<LabelRef<'static>> = Vec::new();
     if let Some(vs) = vs {
         let mut has: Vec<&str> = Vec::new();
         for m in &vs.matchers.matchers {
@@ -284,7 +284,7 @@ pub(super) fn absent_elem(e: &Expr) -> Elem<'static> {
         }
     }
     Elem {
-        labels,
+        labels: labels.into(),
         v: 1.0,
         drop_name: false,
     }

@@ -86,7 +86,7 @@ pub(super) fn label_replace<'a>(
         if let Some(caps) = re.captures(&src_value) {
             let mut out = String::new();
             caps.expand(&repl, &mut out);
-            set_label(&mut e.labels, &dst, &out);
+            e.labels.edit(|l| set_label(l, &dst, &out));
             if dst == "__name__" {
                 e.drop_name = false;
             }
@@ -126,7 +126,7 @@ pub(super) fn label_join<'a>(
             .map(|s| get(&e.labels, s).unwrap_or(""))
             .collect::<Vec<_>>()
             .join(&sep);
-        set_label(&mut e.labels, &dst, &joined);
+        e.labels.edit(|l| set_label(l, &dst, &joined));
         if dst == "__name__" {
             e.drop_name = false;
         }

@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::metrics::store::is_stale;
 
@@ -42,10 +43,51 @@ pub use support::check_supported;
 /// Label pairs sorted by name, `__name__` included when the series has a name.
 pub type Labels = Vec<(String, String)>;
 
-/// Labels as the evaluator carries them: borrowed from the store while it is read (no copy of
-/// every selected series' strings), owned where an expression made them (`label_replace`,
-/// aggregation keys...). Sorted by name like [`Labels`].
-pub type LabelsRef<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+/// One label as the evaluator carries it: name and value, each borrowed or owned.
+pub type LabelRef<'a> = (Cow<'a, str>, Cow<'a, str>);
+
+/// Labels as the evaluator carries them: strings borrowed from the store while it is read (no
+/// copy of every selected series' strings), owned where an expression made them
+/// (`label_replace`, aggregation keys...), sorted by name like [`Labels`]. The pairs are shared:
+/// a copy of an element's labels (a held selection handed to another rule, the labels a binary
+/// operation or a function keeps) is a reference count, not a new vector.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LabelsRef<'a>(Arc<[LabelRef<'a>]>);
+
+impl<'a> LabelsRef<'a> {
+    /// The labels changed by `edit` (a copy of the pairs, edited, shared anew).
+    pub fn edit(&mut self, edit: impl FnOnce(&mut Vec<LabelRef<'a>>)) {
+        let mut pairs = self.0.to_vec();
+        edit(&mut pairs);
+        self.0 = pairs.into();
+    }
+}
+
+impl<'a> std::ops::Deref for LabelsRef<'a> {
+    type Target = [LabelRef<'a>];
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<'a> FromIterator<LabelRef<'a>> for LabelsRef<'a> {
+    fn from_iter<I: IntoIterator<Item = LabelRef<'a>>>(iter: I) -> Self {
+        LabelsRef(iter.into_iter().collect())
+    }
+}
+
+impl<'a> From<Vec<LabelRef<'a>>> for LabelsRef<'a> {
+    fn from(pairs: Vec<LabelRef<'a>>) -> Self {
+        LabelsRef(pairs.into())
+    }
+}
+
+impl fmt::Debug for LabelsRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
+    }
+}
 
 /// A series as [`Queryable::select_ref`] returns it.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,8 +99,8 @@ pub struct SeriesRef<'a> {
 /// Owned copies of borrowed labels.
 pub fn owned_labels(labels: LabelsRef<'_>) -> Labels {
     labels
-        .into_iter()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
 
