@@ -34,12 +34,12 @@ fn in_group(name: &str, modifier: Option<&LabelModifier>) -> bool {
 /// copied once per group rather than once per element: `sum by (job)` over tens of thousands of
 /// series otherwise spends most of its time allocating keys. Which labels form the key is worked
 /// out once per element (a bit per label), not again for hashing, comparing and copying.
-struct Grouper<'a, 'm> {
+pub(super) struct Grouper<'a, 'm> {
     modifier: Option<&'m LabelModifier>,
     state: foldhash::fast::RandomState,
     /// Groups by the hash of their key.
     index: HashMap<u64, Vec<usize>>,
-    keys: Vec<LabelsRef<'a>>,
+    pub(super) keys: Vec<LabelsRef<'a>>,
     /// The label names (address and length) of the last element whose names were all borrowed,
     /// and its key mask. The series of one selection share their names' strings (the store
     /// keeps each once), so most elements have the same names at the same addresses, and then
@@ -57,7 +57,7 @@ struct Grouper<'a, 'm> {
 }
 
 impl<'a, 'm> Grouper<'a, 'm> {
-    fn new(modifier: Option<&'m LabelModifier>) -> Self {
+    pub(super) fn new(modifier: Option<&'m LabelModifier>) -> Self {
         Grouper {
             modifier,
             state: foldhash::fast::RandomState::default(),
@@ -102,7 +102,7 @@ impl<'a, 'm> Grouper<'a, 'm> {
     }
 
     /// The group of an element with `labels`.
-    fn group(&mut self, labels: &LabelsRef<'a>) -> usize {
+    pub(super) fn group(&mut self, labels: &LabelsRef<'a>) -> usize {
         let mask = self.mask(labels);
         let modifier = self.modifier;
         let key = || {

@@ -1,7 +1,7 @@
 //! Binary operators: arithmetic, comparison (filtering or `bool`), the set operators, and vector
 //! matching (`on`/`ignoring`, `group_left`/`group_right`) with Prometheus's error texts.
 
-use foldhash::{HashMap, HashSet};
+use foldhash::HashSet;
 
 use promql_parser::label::Labels as NameList;
 use promql_parser::parser::token::{
@@ -10,6 +10,7 @@ use promql_parser::parser::token::{
 };
 use promql_parser::parser::{BinModifier, BinaryExpr, LabelModifier, VectorMatchCardinality};
 
+use super::agg::Grouper;
 use super::eval::{Ctx, Elem, V, fmt_labels, set_label};
 use super::{EvalError, LabelRef, LabelsRef};
 
@@ -120,25 +121,37 @@ fn scalar_op(
     Ok(V::Vector(out))
 }
 
-/// The matching key of a series: the `on` labels, or all but the `ignoring` ones and the name.
-fn signature<'a>(labels: &LabelsRef<'a>, matching: Option<&LabelModifier>) -> LabelsRef<'a> {
-    match matching {
-        Some(LabelModifier::Include(on)) => labels
-            .iter()
-            .filter(|(k, _)| on.labels.iter().any(|n| n == k))
-            .cloned()
-            .collect(),
-        Some(LabelModifier::Exclude(ign)) => labels
-            .iter()
-            .filter(|(k, _)| k != "__name__" && !ign.labels.iter().any(|n| *n == *k))
-            .cloned()
-            .collect(),
-        None => labels
-            .iter()
-            .filter(|(k, _)| k != "__name__")
-            .cloned()
-            .collect(),
+/// The matching signatures of a binary operation's operands: an element's `on` labels, or all
+/// but the `ignoring` ones and the name (with neither, all but the name). The
+/// [`Grouper`] numbers signatures as aggregation numbers groups (`ignoring` is `without`), so
+/// elements are matched by a hash of their signature found in place, without building it.
+struct Signatures<'a, 'm>(Grouper<'a, 'm>);
+
+impl<'a, 'm> Signatures<'a, 'm> {
+    /// Signatures by `matching`; `all_but_name` is the modifier standing for no `on`/`ignoring`.
+    fn new(matching: Option<&'m LabelModifier>, all_but_name: &'m LabelModifier) -> Self {
+        Signatures(Grouper::new(Some(matching.unwrap_or(all_but_name))))
     }
+
+    /// The number of `labels`' signature (a new one when unseen: the count of those seen before).
+    fn of(&mut self, labels: &LabelsRef<'a>) -> usize {
+        self.0.group(labels)
+    }
+
+    /// How many signatures have been seen.
+    fn len(&self) -> usize {
+        self.0.keys.len()
+    }
+
+    /// Signature number `i`'s labels.
+    fn labels(&self, i: usize) -> LabelsRef<'a> {
+        self.0.keys.get(i).cloned().unwrap_or_default()
+    }
+}
+
+/// No `on` or `ignoring`: match on all labels but the name.
+fn all_but_name() -> LabelModifier {
+    LabelModifier::Exclude(NameList::new(Vec::new()))
 }
 
 fn set_and<'a>(
@@ -147,21 +160,26 @@ fn set_and<'a>(
     m: Option<&BinModifier>,
     unless: bool,
 ) -> Vec<Elem<'a>> {
-    let matching = m.and_then(|m| m.matching.as_ref());
-    let right: HashSet<LabelsRef<'a>> = r.iter().map(|e| signature(&e.labels, matching)).collect();
+    let all = all_but_name();
+    let mut sigs = Signatures::new(m.and_then(|m| m.matching.as_ref()), &all);
+    for e in &r {
+        sigs.of(&e.labels);
+    }
+    let right = sigs.len();
     l.into_iter()
-        .filter(|e| right.contains(&signature(&e.labels, matching)) != unless)
+        .filter(|e| (sigs.of(&e.labels) < right) != unless)
         .collect()
 }
 
 fn set_or<'a>(l: Vec<Elem<'a>>, r: Vec<Elem<'a>>, m: Option<&BinModifier>) -> Vec<Elem<'a>> {
-    let matching = m.and_then(|m| m.matching.as_ref());
-    let left: HashSet<LabelsRef<'a>> = l.iter().map(|e| signature(&e.labels, matching)).collect();
+    let all = all_but_name();
+    let mut sigs = Signatures::new(m.and_then(|m| m.matching.as_ref()), &all);
+    for e in &l {
+        sigs.of(&e.labels);
+    }
+    let left = sigs.len();
     let mut out = l;
-    out.extend(
-        r.into_iter()
-            .filter(|e| !left.contains(&signature(&e.labels, matching))),
-    );
+    out.extend(r.into_iter().filter(|e| sigs.of(&e.labels) >= left));
     out
 }
 
@@ -183,27 +201,32 @@ fn vector_op<'a>(
     }
     let swapped = matches!(card, VectorMatchCardinality::OneToMany(_));
     let (many, one) = if swapped { (rhs, lhs) } else { (lhs, rhs) };
-    let mut one_by_sig: HashMap<LabelsRef<'a>, Elem<'a>> = HashMap::default();
+    let all = all_but_name();
+    let mut sigs = Signatures::new(matching, &all);
+    // The "one" side by signature number: each must have its own.
+    let mut ones: Vec<Elem<'a>> = Vec::with_capacity(one.len());
     for e in one {
-        let sig = signature(&e.labels, matching);
-        if let Some(dup) = one_by_sig.get(&sig) {
+        let sig = sigs.of(&e.labels);
+        if let Some(dup) = ones.get(sig) {
             return Err(EvalError::Runtime(format!(
                 "found duplicate series for the match group {} on the {} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
-                fmt_labels(&sig),
+                fmt_labels(&sigs.labels(sig)),
                 if swapped { "left" } else { "right" },
                 fmt_labels(&dup.labels),
                 fmt_labels(&e.labels),
             )));
         }
-        one_by_sig.insert(sig, e);
+        ones.push(e);
     }
     let one_to_one = matches!(card, VectorMatchCardinality::OneToOne);
     let include: &[String] = card.labels().map_or(&[], |l: &NameList| &l.labels);
-    let mut matched: HashMap<LabelsRef<'a>, HashSet<LabelsRef<'a>>> = HashMap::default();
+    // One-to-one: which signatures have matched. Group_x: the result labels each has given.
+    let mut matched_once = vec![false; ones.len()];
+    let mut matched: HashSet<(usize, LabelsRef<'a>)> = HashSet::default();
     let mut out = Vec::new();
     for e in many {
-        let sig = signature(&e.labels, matching);
-        let Some(o) = one_by_sig.get(&sig) else {
+        let sig = sigs.of(&e.labels);
+        let Some(o) = ones.get(sig) else {
             continue;
         };
         let (l, r) = if swapped { (o.v, e.v) } else { (e.v, o.v) };
@@ -214,23 +237,19 @@ fn vector_op<'a>(
             continue;
         }
         let labels = result_labels(&e.labels, &o.labels, matching, one_to_one, include);
-        match matched.get_mut(&sig) {
-            Some(_) if one_to_one => {
+        if one_to_one {
+            if matched_once.get(sig).copied().unwrap_or(false) {
                 return Err(EvalError::Runtime(
                     "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)".into(),
                 ));
             }
-            Some(set) => {
-                if !set.insert(labels.clone()) {
-                    return Err(EvalError::Runtime(
-                        "multiple matches for labels: grouping labels must ensure unique matches"
-                            .into(),
-                    ));
-                }
+            if let Some(seen) = matched_once.get_mut(sig) {
+                *seen = true;
             }
-            None => {
-                matched.insert(sig, HashSet::from_iter([labels.clone()]));
-            }
+        } else if !matched.insert((sig, labels.clone())) {
+            return Err(EvalError::Runtime(
+                "multiple matches for labels: grouping labels must ensure unique matches".into(),
+            ));
         }
         out.push(Elem {
             labels,

@@ -177,6 +177,59 @@ fn many_to_many_matching_is_an_error_in_prometheus_words() {
     );
 }
 
+/// Vector matching pairs elements by their signature's text wherever the strings live (the
+/// store's, or made by the expression), and its errors name the signature and the series.
+#[test]
+fn vector_matching_pairs_signatures_by_their_text() {
+    let m = store();
+    let t = 600_000;
+    // label_replace makes the left side's job strings its own; the right's are the store's.
+    let own_up = r#"label_replace(up, "job", "$1", "job", "(.*)")"#;
+    assert_eq!(
+        vector(&m, &format!("{own_up} * on (job) group_left req_total"), t),
+        vec![(l(&[("job", "api")]), 600.0)]
+    );
+    assert_eq!(
+        vector(&m, &format!("req_total / ignoring (x) {own_up}"), t),
+        vec![(l(&[("job", "api")]), 600.0)]
+    );
+    assert_eq!(
+        vector(&m, &format!("req_total and on (job) {own_up}"), t),
+        vec![(l(&[("__name__", "req_total"), ("job", "api")]), 600.0)]
+    );
+    assert_eq!(
+        vector(&m, &format!("req_total unless on (job) {own_up}"), t),
+        vec![(l(&[("__name__", "req_total"), ("job", "web")]), 1200.0)]
+    );
+    assert_eq!(
+        vector(&m, &format!("{own_up} or on (job) req_total"), t),
+        vec![
+            (l(&[("__name__", "req_total"), ("job", "web")]), 1200.0),
+            (l(&[("__name__", "up"), ("job", "api")]), 1.0),
+        ]
+    );
+
+    let prod = r#"label_replace(req_total, "env", "prod", "", "")"#;
+    let err = eval(&m, &format!("up + on (env) {prod}"), t)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "found duplicate series for the match group {env=\"prod\"} on the right hand-side of the \
+         operation: [req_total{env=\"prod\", job=\"api\"}, \
+         req_total{env=\"prod\", job=\"web\"}];many-to-many matching not \
+         allowed: matching labels must be unique on one side"
+    );
+    let same = r#"label_replace(req_total, "job", "x", "", "")"#;
+    let err = eval(&m, &format!("{same} * on () group_left up"), t).unwrap_err();
+    assert_eq!(
+        err,
+        EvalError::Runtime(
+            "multiple matches for labels: grouping labels must ensure unique matches".into()
+        )
+    );
+}
+
 #[test]
 fn histogram_quantile_over_classic_buckets() {
     let mut m = MemStore::new();
