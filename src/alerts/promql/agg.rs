@@ -37,8 +37,10 @@ fn in_group(name: &str, modifier: Option<&LabelModifier>) -> bool {
 pub(super) struct Grouper<'a, 'm> {
     modifier: Option<&'m LabelModifier>,
     state: foldhash::fast::RandomState,
-    /// Groups by the hash of their key.
-    index: HashMap<u64, Vec<usize>>,
+    /// The newest group of each key hash.
+    index: HashMap<u64, usize>,
+    /// For each group, the next older group whose key has the same hash.
+    next: Vec<Option<usize>>,
     pub(super) keys: Vec<LabelsRef<'a>>,
     /// The label names (address and length) of the last element whose names were all borrowed,
     /// and its key mask. The series of one selection share their names' strings (the store
@@ -54,6 +56,9 @@ pub(super) struct Grouper<'a, 'm> {
     /// the same addresses are the same key, found without hashing it.
     last_key: Vec<(*const u8, usize)>,
     last_group: Option<usize>,
+    /// Every key hashes alike (for tests of the chains).
+    #[cfg(test)]
+    collide: bool,
 }
 
 impl<'a, 'm> Grouper<'a, 'm> {
@@ -62,11 +67,14 @@ impl<'a, 'm> Grouper<'a, 'm> {
             modifier,
             state: foldhash::fast::RandomState::default(),
             index: HashMap::default(),
+            next: Vec::new(),
             keys: Vec::new(),
             shape: Vec::new(),
             shape_mask: 0,
             last_key: Vec::new(),
             last_group: None,
+            #[cfg(test)]
+            collide: false,
         }
     }
 
@@ -145,19 +153,36 @@ impl<'a, 'm> Grouper<'a, 'm> {
             k.as_ref().hash(&mut h);
             v.as_ref().hash(&mut h);
         }
-        let slot = self.index.entry(h.finish()).or_default();
-        let keys = &self.keys;
-        if let Some(i) = slot
-            .iter()
-            .copied()
-            .find(|&i| keys.get(i).is_some_and(|g| g.iter().eq(key())))
-        {
-            return i;
+        #[cfg(test)]
+        let hash = if self.collide { 0 } else { h.finish() };
+        #[cfg(not(test))]
+        let hash = h.finish();
+        let new = self.keys.len();
+        // The groups of one hash are chained through `next`, newest first.
+        let mut at = self.index.get(&hash).copied();
+        while let Some(i) = at {
+            let same = self.keys.get(i).is_some_and(|g| {
+                let mut key = key();
+                g.iter().all(|(k, v)| {
+                    key.next()
+                        .is_some_and(|(k2, v2)| same_text(k, k2) && same_text(v, v2))
+                }) && key.next().is_none()
+            });
+            if same {
+                return i;
+            }
+            at = self.next.get(i).copied().flatten();
         }
-        slot.push(self.keys.len());
+        self.next.push(self.index.insert(hash, new));
         self.keys.push(key().cloned().collect());
-        self.keys.len() - 1
+        new
     }
+}
+
+/// Whether two strings are the same text: the same address and length is (the store's strings
+/// are kept once, so its labels' keys usually are), else the bytes are compared.
+fn same_text(a: &str, b: &str) -> bool {
+    a.len() == b.len() && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a == b)
 }
 
 /// The labels of the group an element belongs to.
@@ -461,6 +486,24 @@ mod tests {
         let second = owned("abc", "b");
         assert_eq!(grouper.group(&second), 1);
         assert!(grouper.keys.get(1).is_some_and(|k| k.is_empty()));
+    }
+
+    /// Keys whose hashes collide are told apart by their text: each finds its own group along
+    /// the chain of its hash, the same text at another address included.
+    #[test]
+    fn keys_of_one_hash_are_told_apart_by_their_text() {
+        let texts: Vec<String> = ["b", "a"].map(String::from).to_vec();
+        let by = LabelModifier::Include(ByLabels::new(vec!["job"]));
+        let mut grouper = Grouper::new(Some(&by));
+        grouper.collide = true;
+        let keys = ["a", "b", "c", "ab", "b", "a", texts[0].as_str(), texts[1].as_str()];
+        let groups: Vec<usize> = keys
+            .iter()
+            .map(|v| grouper.group(&lend(vec![("job", v), ("pod", v)])))
+            .collect();
+        assert_eq!(groups, [0, 1, 2, 3, 1, 0, 1, 0]);
+        let values: Vec<&str> = grouper.keys.iter().map(|k| k[0].1.as_ref()).collect();
+        assert_eq!(values, ["a", "b", "c", "ab"]);
     }
 
     /// An element whose key strings are borrowed at the last element's addresses joins its group
