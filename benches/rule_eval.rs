@@ -19,7 +19,9 @@
 //!
 //! `cargo bench --bench rule_eval` (`-- cycle` for the 50-rule cycle only). With
 //! `RULE_EVAL_ONLY=text` in the environment, only the rules containing `text` are evaluated
-//! (to time one rule, or a few, in the cycle's setting).
+//! (to time one rule, or a few, in the cycle's setting). With `RULE_EVAL_INCYCLE=1`, each rule's
+//! best time inside 15 cycles is printed first, and the fastest and median cycle (the run can be
+//! cut short with a filter matching no benchmark: `-- zzz`).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -278,6 +280,9 @@ fn benches(c: &mut Criterion) {
         exprs.len()
     );
     print_breakdown(&engine, &store, &rules, &exprs, at);
+    if std::env::var_os("RULE_EVAL_INCYCLE").is_some() {
+        print_in_cycle(&engine, &store, &rules, &exprs, at);
+    }
     c.bench_function("cycle: 50 rules at one instant over 100k series", |b| {
         b.iter(|| {
             let cached = Cached::new(&store, SelectionCache::plan(&engine, &exprs, at));
@@ -323,6 +328,37 @@ fn print_breakdown(engine: &Engine, store: &Store, rules: &[&str], exprs: &[Expr
     println!("per rule (best of 3), sum {total:.1?}; the ten costliest:");
     for (cost, rule) in costs.iter().take(10) {
         println!("  {cost:>10.1?}  {rule}");
+    }
+}
+
+/// Each rule's time inside the cycle (sharing as the cycle shares), best of 15 cycles, costliest
+/// first, with every cycle's time: on a noisy machine the best of many cycles moves less between
+/// processes than criterion's mean, and shows what each rule costs once its selections are shared.
+fn print_in_cycle(engine: &Engine, store: &Store, rules: &[&str], exprs: &[Expr], at: i64) {
+    let mut best = vec![std::time::Duration::MAX; exprs.len()];
+    let mut cycles = Vec::new();
+    for _ in 0..15 {
+        let started = Instant::now();
+        let cached = Cached::new(store, SelectionCache::plan(engine, exprs, at));
+        let shared = ExprCache::plan(exprs, at, &alerts_only);
+        for (i, e) in exprs.iter().enumerate() {
+            let rule = Instant::now();
+            black_box(engine.instant_with(&cached, e, at, Some(&shared)).ok());
+            best[i] = best[i].min(rule.elapsed());
+        }
+        drop(cached);
+        cycles.push(started.elapsed());
+    }
+    let sum: std::time::Duration = best.iter().sum();
+    cycles.sort();
+    println!(
+        "in the cycle, 15 cycles: fastest {:.1?}, median {:.1?}; each rule's best, summed: {sum:.1?}",
+        cycles[0], cycles[7]
+    );
+    let mut order: Vec<usize> = (0..exprs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(best[i]));
+    for i in order {
+        println!("  {:>10.2?}  {}", best[i], rules[i]);
     }
 }
 
