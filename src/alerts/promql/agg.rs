@@ -496,7 +496,8 @@ mod tests {
         let by = LabelModifier::Include(ByLabels::new(vec!["job"]));
         let mut grouper = Grouper::new(Some(&by));
         grouper.collide = true;
-        let keys = ["a", "b", "c", "ab", "b", "a", texts[0].as_str(), texts[1].as_str()];
+        let (b_again, a_again) = (texts[0].as_str(), texts[1].as_str());
+        let keys = ["a", "b", "c", "ab", "b", "a", b_again, a_again];
         let groups: Vec<usize> = keys
             .iter()
             .map(|v| grouper.group(&lend(vec![("job", v), ("pod", v)])))
