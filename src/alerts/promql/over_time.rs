@@ -169,8 +169,7 @@ pub(super) fn call<'a>(ctx: &Ctx<'a>, c: &Call, t: i64, depth: usize) -> Result<
     {
         let s = samples.as_slice();
         let v = match name {
-            "rate" | "increase" | "delta" | "changes" | "resets" => {
-                let values = counter_function(name).unwrap_or(true);
+            _ if let Some(values) = counter_function(name) => {
                 CounterWindow::from_samples(s.iter().copied(), values)
                     .and_then(|w| from_window(ctx.compat, name, &w, start, end))
             }
