@@ -109,8 +109,19 @@ impl<'a, 'm> Grouper<'a, 'm> {
         mask
     }
 
-    /// The group of an element with `labels`.
+    /// The group of an element with `labels` (a new one when its key is new).
     pub(super) fn group(&mut self, labels: &LabelsRef<'a>) -> usize {
+        // Adding, `locate` always has a group.
+        self.locate(labels, true).unwrap_or_default()
+    }
+
+    /// The group of an element with `labels` if its key has one already (nothing is added).
+    pub(super) fn find(&mut self, labels: &LabelsRef<'a>) -> Option<usize> {
+        self.locate(labels, false)
+    }
+
+    /// The group of an element with `labels`; a new one for a new key when `add` is set.
+    fn locate(&mut self, labels: &LabelsRef<'a>, add: bool) -> Option<usize> {
         let mask = self.mask(labels);
         let modifier = self.modifier;
         let key = || {
@@ -133,17 +144,17 @@ impl<'a, 'm> Grouper<'a, 'm> {
         if let Some(i) = self.last_group
             && addresses().eq(self.last_key.iter().copied().map(Some))
         {
-            return i;
+            return Some(i);
         }
-        let i = self.find_or_add(key);
+        let i = self.by_hash(key, add)?;
         self.last_key.clear();
         let borrowed = addresses().all(|a| a.map(|a| self.last_key.push(a)).is_some());
         self.last_group = borrowed.then_some(i);
-        i
+        Some(i)
     }
 
-    /// The group of the key `key` yields, found by its hash (added when new).
-    fn find_or_add<'k, I>(&mut self, key: impl Fn() -> I) -> usize
+    /// The group of the key `key` yields, found by its hash (added when new, if `add`).
+    fn by_hash<'k, I>(&mut self, key: impl Fn() -> I, add: bool) -> Option<usize>
     where
         'a: 'k,
         I: Iterator<Item = &'k (Cow<'a, str>, Cow<'a, str>)>,
@@ -169,13 +180,16 @@ impl<'a, 'm> Grouper<'a, 'm> {
                 }) && key.next().is_none()
             });
             if same {
-                return i;
+                return Some(i);
             }
             at = self.next.get(i).copied().flatten();
         }
+        if !add {
+            return None;
+        }
         self.next.push(self.index.insert(hash, new));
         self.keys.push(key().cloned().collect());
-        new
+        Some(new)
     }
 }
 
@@ -505,6 +519,25 @@ mod tests {
         assert_eq!(groups, [0, 1, 2, 3, 1, 0, 1, 0]);
         let values: Vec<&str> = grouper.keys.iter().map(|k| k[0].1.as_ref()).collect();
         assert_eq!(values, ["a", "b", "c", "ab"]);
+    }
+
+    /// Looking a key up adds no group: an unseen key is none, a seen one its own, whether it was
+    /// the last one looked at or not.
+    #[test]
+    fn finding_a_key_adds_no_group() {
+        let by = LabelModifier::Include(ByLabels::new(vec!["job"]));
+        let mut grouper = Grouper::new(Some(&by));
+        let [a, b, c] = ["a", "b", "c"].map(|v| lend(vec![("job", v), ("pod", v)]));
+        assert_eq!(grouper.group(&a), 0);
+        assert_eq!(grouper.group(&b), 1);
+        assert_eq!(grouper.find(&c), None);
+        assert_eq!(grouper.find(&a), Some(0));
+        assert_eq!(grouper.find(&c), None);
+        assert_eq!(grouper.find(&b), Some(1));
+        assert_eq!(grouper.find(&b), Some(1));
+        assert_eq!(grouper.keys.len(), 2);
+        assert_eq!(grouper.group(&c), 2);
+        assert_eq!(grouper.find(&c), Some(2));
     }
 
     /// An element whose key strings are borrowed at the last element's addresses joins its group

@@ -133,14 +133,14 @@ impl<'a, 'm> Signatures<'a, 'm> {
         Signatures(Grouper::new(Some(matching.unwrap_or(all_but_name))))
     }
 
-    /// The number of `labels`' signature (a new one when unseen: the count of those seen before).
-    fn of(&mut self, labels: &LabelsRef<'a>) -> usize {
+    /// The number of `labels`' signature, added when unseen (numbered in order of first sight).
+    fn add(&mut self, labels: &LabelsRef<'a>) -> usize {
         self.0.group(labels)
     }
 
-    /// How many signatures have been seen.
-    fn len(&self) -> usize {
-        self.0.keys.len()
+    /// The number of `labels`' signature, if it has been added.
+    fn find(&mut self, labels: &LabelsRef<'a>) -> Option<usize> {
+        self.0.find(labels)
     }
 
     /// Signature number `i`'s labels.
@@ -163,11 +163,10 @@ fn set_and<'a>(
     let all = all_but_name();
     let mut sigs = Signatures::new(m.and_then(|m| m.matching.as_ref()), &all);
     for e in &r {
-        sigs.of(&e.labels);
+        sigs.add(&e.labels);
     }
-    let right = sigs.len();
     l.into_iter()
-        .filter(|e| (sigs.of(&e.labels) < right) != unless)
+        .filter(|e| sigs.find(&e.labels).is_some() != unless)
         .collect()
 }
 
@@ -175,11 +174,10 @@ fn set_or<'a>(l: Vec<Elem<'a>>, r: Vec<Elem<'a>>, m: Option<&BinModifier>) -> Ve
     let all = all_but_name();
     let mut sigs = Signatures::new(m.and_then(|m| m.matching.as_ref()), &all);
     for e in &l {
-        sigs.of(&e.labels);
+        sigs.add(&e.labels);
     }
-    let left = sigs.len();
     let mut out = l;
-    out.extend(r.into_iter().filter(|e| sigs.of(&e.labels) >= left));
+    out.extend(r.into_iter().filter(|e| sigs.find(&e.labels).is_none()));
     out
 }
 
@@ -206,7 +204,7 @@ fn vector_op<'a>(
     // The "one" side by signature number: each must have its own.
     let mut ones: Vec<Elem<'a>> = Vec::with_capacity(one.len());
     for e in one {
-        let sig = sigs.of(&e.labels);
+        let sig = sigs.add(&e.labels);
         if let Some(dup) = ones.get(sig) {
             return Err(EvalError::Runtime(format!(
                 "found duplicate series for the match group {} on the {} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
@@ -225,8 +223,7 @@ fn vector_op<'a>(
     let mut matched: HashSet<(usize, LabelsRef<'a>)> = HashSet::default();
     let mut out = Vec::new();
     for e in many {
-        let sig = sigs.of(&e.labels);
-        let Some(o) = ones.get(sig) else {
+        let Some((sig, o)) = sigs.find(&e.labels).and_then(|s| Some((s, ones.get(s)?))) else {
             continue;
         };
         let (l, r) = if swapped { (o.v, e.v) } else { (e.v, o.v) };
