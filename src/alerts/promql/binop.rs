@@ -12,7 +12,7 @@ use promql_parser::parser::{BinModifier, BinaryExpr, LabelModifier, VectorMatchC
 
 use super::agg::Grouper;
 use super::eval::{Ctx, Elem, V, fmt_labels, set_label};
-use super::{EvalError, LabelRef, LabelsRef};
+use super::{EvalError, LabelsRef};
 
 fn op_name(id: TokenId) -> String {
     promql_parser::parser::token::TokenType::new(id).to_string()
@@ -266,18 +266,12 @@ fn result_labels<'a>(
     one_to_one: bool,
     include: &[String],
 ) -> LabelsRef<'a> {
-    let keep = |pairs: &mut dyn Iterator<Item = &LabelRef<'a>>| pairs.cloned().collect();
-    let mut labels: LabelsRef<'a> = match (one_to_one, matching) {
-        (true, Some(LabelModifier::Include(on))) => keep(
-            &mut many
-                .iter()
-                .filter(|(k, _)| on.labels.iter().any(|n| n == k)),
-        ),
-        (true, Some(LabelModifier::Exclude(ign))) => keep(
-            &mut many
-                .iter()
-                .filter(|(k, _)| !ign.labels.iter().any(|n| n == k)),
-        ),
+    let only = |keep: &dyn Fn(&str) -> bool| -> LabelsRef<'a> {
+        many.iter().filter(|(k, _)| keep(k)).cloned().collect()
+    };
+    let mut labels = match (one_to_one, matching) {
+        (true, Some(LabelModifier::Include(on))) => only(&|k| on.labels.iter().any(|n| n == k)),
+        (true, Some(LabelModifier::Exclude(ign))) => only(&|k| !ign.labels.iter().any(|n| n == k)),
         // The many side's labels as they are: shared, not copied.
         _ => many.clone(),
     };

@@ -412,9 +412,9 @@ impl<'a> Ctx<'a> {
 /// attaches under its type-and-unit-labels feature.
 fn settle_name(labels: LabelsRef<'_>, drop: bool) -> LabelsRef<'_> {
     let dropped =
-        |(k, _): &&LabelRef<'_>| matches!(k.as_ref(), "__name__" | "__type__" | "__unit__");
-    if drop && labels.iter().any(|l| dropped(&l)) {
-        return labels.iter().filter(|l| !dropped(l)).cloned().collect();
+        |(k, _): &LabelRef<'_>| matches!(k.as_ref(), "__name__" | "__type__" | "__unit__");
+    if drop && labels.iter().any(dropped) {
+        return labels.iter().filter(|&l| !dropped(l)).cloned().collect();
     }
     labels
 }
