@@ -24,7 +24,8 @@
 //! it in front of the scraped store (read-locked for the evaluation), not in front of what the
 //! rules write back, which later rules of the same group must see.
 
-use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use foldhash::HashMap;
 use promql_parser::parser::Expr;
@@ -90,9 +91,9 @@ impl Held<'_> {
     /// for the newest samples, and [`counter_size`] for counter windows.
     fn samples(&self) -> usize {
         match self {
-            Held::Range(v) => v.iter().map(|s| s.samples.len()).sum(),
-            Held::Newest(v) => v.len(),
-            Held::Counter(v) => counter_size(v),
+            Held::Range(v) => v.samples(),
+            Held::Newest(v) => v.samples(),
+            Held::Counter(v) => v.samples(),
         }
     }
 }
@@ -115,13 +116,76 @@ struct Entry<'s> {
     held: Option<Held<'s>>,
 }
 
-/// Selections shared between the expressions of one evaluation (see the module doc).
+/// What a shared selection is, in [`Held`] and out of it, and what it counts against
+/// [`MAX_HELD_SAMPLES`].
+trait Holdable<'s>: Clone {
+    fn hold(self) -> Held<'s>;
+    fn unhold(held: Held<'s>) -> Option<Self>;
+    fn samples(&self) -> usize;
+}
+
+impl<'s> Holdable<'s> for Vec<SeriesRef<'s>> {
+    fn hold(self) -> Held<'s> {
+        Held::Range(self)
+    }
+    fn unhold(held: Held<'s>) -> Option<Self> {
+        match held {
+            Held::Range(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn samples(&self) -> usize {
+        self.iter().map(|s| s.samples.len()).sum()
+    }
+}
+
+impl<'s> Holdable<'s> for Newest<'s> {
+    fn hold(self) -> Held<'s> {
+        Held::Newest(self)
+    }
+    fn unhold(held: Held<'s>) -> Option<Self> {
+        match held {
+            Held::Newest(v) => Some(v),
+            _ => None,
+        }
+    }
+    /// One per series.
+    fn samples(&self) -> usize {
+        self.len()
+    }
+}
+
+impl<'s> Holdable<'s> for Counters<'s> {
+    fn hold(self) -> Held<'s> {
+        Held::Counter(self)
+    }
+    fn unhold(held: Held<'s>) -> Option<Self> {
+        match held {
+            Held::Counter(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn samples(&self) -> usize {
+        counter_size(self)
+    }
+}
+
+/// Selections shared between the expressions of one evaluation (see the module doc). The
+/// expressions may be evaluated on several threads at once: each planned selection has its own
+/// lock, held while it is read, so a second read of a selection being read waits for the first
+/// instead of reading it again.
 #[derive(Debug, Default)]
 pub struct SelectionCache<'s> {
-    entries: RefCell<HashMap<Key, Entry<'s>>>,
+    entries: HashMap<Key, Mutex<Entry<'s>>>,
     /// Samples held now, and the most that may be ([`MAX_HELD_SAMPLES`]).
-    held_samples: Cell<usize>,
+    held_samples: AtomicUsize,
     budget: usize,
+}
+
+/// The entry behind `lock`, even if a thread panicked holding it (the entry is then as that
+/// read left it: at worst not held, and read again).
+fn lock<'m, T>(lock: &'m Mutex<T>) -> MutexGuard<'m, T> {
+    lock.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl<'s> SelectionCache<'s> {
@@ -142,21 +206,25 @@ impl<'s> SelectionCache<'s> {
                     remaining,
                     held: None,
                 };
-                (key, entry)
+                (key, Mutex::new(entry))
             })
             .collect();
         SelectionCache {
-            entries: RefCell::new(entries),
-            held_samples: Cell::new(0),
+            entries,
+            held_samples: AtomicUsize::new(0),
             budget: MAX_HELD_SAMPLES,
         }
     }
 
-    /// How many selections are planned to be shared and how many are held now (for tests).
+    /// How many planned selections have reads to come and how many are held now (for tests).
     pub fn sizes(&self) -> (usize, usize) {
-        let entries = self.entries.borrow();
-        let held = entries.values().filter(|e| e.held.is_some()).count();
-        (entries.len(), held)
+        self.entries.values().fold((0, 0), |(live, held), entry| {
+            let entry = lock(entry);
+            (
+                live + usize::from(entry.remaining > 0),
+                held + usize::from(entry.held.is_some()),
+            )
+        })
     }
 
     /// The series of a range read: from the cache when an earlier read kept them, else from
@@ -168,16 +236,7 @@ impl<'s> SelectionCache<'s> {
         end_ms: i64,
         fetch: impl FnOnce() -> Vec<SeriesRef<'s>>,
     ) -> Vec<SeriesRef<'s>> {
-        let key = Key::new(Read::Range, matchers, start_ms, end_ms);
-        match self.take(&key) {
-            Some(Held::Range(v)) => v,
-            _ => {
-                let v = fetch();
-                let n = v.iter().map(|s| s.samples.len()).sum();
-                self.keep(&key, n, || Held::Range(v.clone()));
-                v
-            }
-        }
+        self.read(&Key::new(Read::Range, matchers, start_ms, end_ms), fetch)
     }
 
     /// The series of an instant read, as [`SelectionCache::select_ref`].
@@ -188,15 +247,7 @@ impl<'s> SelectionCache<'s> {
         end_ms: i64,
         fetch: impl FnOnce() -> Newest<'s>,
     ) -> Newest<'s> {
-        let key = Key::new(Read::Newest, matchers, start_ms, end_ms);
-        match self.take(&key) {
-            Some(Held::Newest(v)) => v,
-            _ => {
-                let v = fetch();
-                self.keep(&key, v.len(), || Held::Newest(v.clone()));
-                v
-            }
-        }
+        self.read(&Key::new(Read::Newest, matchers, start_ms, end_ms), fetch)
     }
 
     /// The counter windows of a counter function's range read, as
@@ -211,47 +262,78 @@ impl<'s> SelectionCache<'s> {
         fetch: impl FnOnce() -> Counters<'s>,
     ) -> Counters<'s> {
         let key = Key::new(Read::Counter { drop_values }, matchers, start_ms, end_ms);
-        match self.take(&key) {
-            Some(Held::Counter(v)) => v,
-            _ => {
-                let v = fetch();
-                self.keep(&key, counter_size(&v), || Held::Counter(v.clone()));
-                v
+        self.read(&key, fetch)
+    }
+
+    /// One planned read of `key`: a copy of what an earlier read kept (the kept value itself
+    /// on the last planned read), or `fetch`'s answer, kept if more reads are planned and it
+    /// fits in what the cache may hold. The entry stays locked while `fetch` runs.
+    fn read<T: Holdable<'s>>(&self, key: &Key, fetch: impl FnOnce() -> T) -> T {
+        let Some(entry) = self.entries.get(key) else {
+            return fetch();
+        };
+        let mut entry = lock(entry);
+        entry.remaining = entry.remaining.saturating_sub(1);
+        let last = entry.remaining == 0;
+        let held = if last {
+            entry.held.take().inspect(|held| {
+                self.held_samples
+                    .fetch_sub(held.samples(), Ordering::Relaxed);
+            })
+        } else {
+            entry.held.clone()
+        };
+        if let Some(v) = held.and_then(T::unhold) {
+            return v;
+        }
+        let v = fetch();
+        if !last {
+            let samples = v.samples();
+            let fits = self
+                .held_samples
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |now| {
+                    now.checked_add(samples).filter(|&n| n <= self.budget)
+                })
+                .is_ok();
+            if fits {
+                entry.held = Some(v.clone().hold());
             }
         }
+        v
     }
+}
 
-    /// A copy of what is held for `key` (the held value itself on its last planned read).
-    fn take(&self, key: &Key) -> Option<Held<'s>> {
-        let mut entries = self.entries.borrow_mut();
-        let entry = entries.get_mut(key)?;
-        entry.held.as_ref()?;
-        entry.remaining = entry.remaining.saturating_sub(1);
-        if entry.remaining == 0 {
-            let held = entries.remove(key).and_then(|e| e.held);
-            let freed = held.as_ref().map_or(0, Held::samples);
-            self.held_samples
-                .set(self.held_samples.get().saturating_sub(freed));
-            return held;
-        }
-        entry.held.clone()
+/// An order in which to evaluate `exprs` at `t_ms` on `workers` threads at once: the original
+/// order, except that an expression reading a selection one of the last `workers - 1` taken up
+/// reads is put off while a later one reads none of theirs. The workers then start on
+/// different selections, instead of one waiting while another reads the selection both need
+/// (the rules of a group often come in runs over the same metric). It changes no answer.
+pub(super) fn spread(engine: &Engine, exprs: &[&Expr], t_ms: i64, workers: usize) -> Vec<usize> {
+    let nothing = MemStore::new();
+    let ctx = engine.ctx(&nothing, t_ms, t_ms);
+    let reads: Vec<Vec<Key>> = exprs
+        .iter()
+        .map(|e| {
+            let mut counts = HashMap::default();
+            count(&ctx, e, t_ms, &mut counts);
+            counts.into_keys().collect()
+        })
+        .collect();
+    let apart = |i: usize, j: usize| match (reads.get(i), reads.get(j)) {
+        (Some(a), Some(b)) => !a.iter().any(|k| b.contains(k)),
+        _ => true,
+    };
+    let mut pending: Vec<usize> = (0..exprs.len()).collect();
+    let mut order = Vec::with_capacity(exprs.len());
+    while !pending.is_empty() {
+        let recent = order.get(order.len().saturating_sub(workers.saturating_sub(1))..);
+        let next = pending
+            .iter()
+            .position(|&i| recent.unwrap_or_default().iter().all(|&j| apart(i, j)))
+            .unwrap_or(0);
+        order.push(pending.remove(next));
     }
-
-    /// Counts a fetch for `key` and keeps its result (of `samples` samples) if more reads are
-    /// planned and it fits in what the cache may hold.
-    fn keep(&self, key: &Key, samples: usize, held: impl FnOnce() -> Held<'s>) {
-        let mut entries = self.entries.borrow_mut();
-        let Some(entry) = entries.get_mut(key) else {
-            return;
-        };
-        entry.remaining = entry.remaining.saturating_sub(1);
-        if entry.remaining == 0 {
-            entries.remove(key);
-        } else if self.held_samples.get().saturating_add(samples) <= self.budget {
-            self.held_samples.set(self.held_samples.get() + samples);
-            entry.held = Some(held());
-        }
-    }
+    order
 }
 
 /// Counts the selections `e` reads at `t`, as the evaluator will make them.
@@ -315,14 +397,14 @@ fn count(ctx: &Ctx<'_>, e: &Expr, t: i64, counts: &mut HashMap<Key, usize>) {
 }
 
 /// A [`Queryable`] with a [`SelectionCache`] in front: for data that does not change while the
-/// cache lives (see the module doc).
+/// cache lives (see the module doc). It may be read from several threads at once.
 pub struct Cached<'s> {
-    q: &'s (dyn Queryable + 's),
+    q: &'s (dyn Queryable + Sync + 's),
     cache: SelectionCache<'s>,
 }
 
 impl<'s> Cached<'s> {
-    pub fn new(q: &'s (dyn Queryable + 's), cache: SelectionCache<'s>) -> Self {
+    pub fn new(q: &'s (dyn Queryable + Sync + 's), cache: SelectionCache<'s>) -> Self {
         Cached { q, cache }
     }
 

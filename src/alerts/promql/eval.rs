@@ -333,12 +333,7 @@ impl<'a> Ctx<'a> {
         let Some((shared, slot)) = self.shared.and_then(|s| Some((s, s.slot(e, t)?))) else {
             return self.eval_unshared(e, t, depth);
         };
-        if let Some(v) = shared.take(slot) {
-            return Ok(v);
-        }
-        let v = self.eval_unshared(e, t, depth)?;
-        shared.keep(slot, &v);
-        Ok(v)
+        shared.value(slot, || self.eval_unshared(e, t, depth))
     }
 
     fn eval_unshared(&self, e: &Expr, t: i64, depth: usize) -> Result<V<'a>, EvalError> {

@@ -33,6 +33,7 @@ mod over_time;
 pub mod shared;
 mod store;
 mod support;
+pub mod workers;
 pub use cache::{Cached, SelectionCache};
 pub use eval::matcher;
 pub(crate) use eval::set_label;
@@ -399,6 +400,29 @@ impl Engine {
                     .collect(),
             ),
         })
+    }
+
+    /// [`Engine::instant_with`] for each of `exprs`, answers in the same order, evaluated on
+    /// one thread per core (see [`workers`]): for expressions that do not read each other's
+    /// results, such as the rules of a group that read nothing the group writes. `shared` and a
+    /// [`Cached`] `q` are shared between the threads. The expressions are taken up in an order
+    /// that starts the threads on different selections where it can (see [`cache::spread`]).
+    pub fn instant_each(
+        &self,
+        q: &(dyn Queryable + Sync),
+        exprs: &[&Expr],
+        t_ms: i64,
+        shared: Option<&ExprCache>,
+    ) -> Vec<Result<Value, EvalError>> {
+        let order: Vec<(usize, &Expr)> =
+            cache::spread(self, exprs, t_ms, workers::count(exprs.len()))
+                .into_iter()
+                .filter_map(|i| Some((i, *exprs.get(i)?)))
+                .collect();
+        let mut answers =
+            workers::each(&order, |&(i, e)| (i, self.instant_with(q, e, t_ms, shared)));
+        answers.sort_unstable_by_key(|&(i, _)| i);
+        answers.into_iter().map(|(_, answer)| answer).collect()
     }
 
     /// Evaluates `expr` at every step from `start_ms` to `end_ms` inclusive: a matrix, series

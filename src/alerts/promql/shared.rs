@@ -17,14 +17,19 @@
 //!   borrow and held (a big vector's selection is shared by the
 //!   [`super::SelectionCache`] instead).
 //!
-//! Each value is dropped after its last planned read.
+//! Each value is dropped after its last planned read. The group's rules may be evaluated on
+//! several threads at once: each shared subexpression has its own lock, held while it is
+//! evaluated, so a second evaluation of it waits for the first and reads its value. (A
+//! subexpression evaluated under its lock only takes the locks of smaller ones, inside it, so
+//! two threads never wait on each other.)
 
-use std::cell::RefCell;
+use std::sync::{Mutex, PoisonError};
 
 use foldhash::{HashMap, HashSet};
 use promql_parser::label::MatchOp as PMatchOp;
 use promql_parser::parser::{Expr, VectorSelector};
 
+use super::EvalError;
 use super::eval::{Elem, V};
 
 /// The most elements a shared value may have to be held.
@@ -34,8 +39,14 @@ pub const MAX_HELD: usize = 2_000;
 struct Slot {
     /// One occurrence, to check a candidate by structure and not only by its printed text.
     expr: Expr,
+    held: Mutex<Held>,
+}
+
+#[derive(Debug)]
+struct Held {
+    /// Reads still to come.
     remaining: usize,
-    held: Option<V<'static>>,
+    value: Option<V<'static>>,
 }
 
 /// The shared subexpressions of one evaluation at one instant (see the module doc).
@@ -43,7 +54,7 @@ struct Slot {
 pub struct ExprCache {
     t_ms: i64,
     by_text: HashMap<String, usize>,
-    slots: RefCell<Vec<Slot>>,
+    slots: Vec<Slot>,
 }
 
 impl ExprCache {
@@ -95,23 +106,29 @@ impl ExprCache {
                 by_text.insert(text, slots.len());
                 slots.push(Slot {
                     expr: expr.clone(),
-                    remaining,
-                    held: None,
+                    held: Mutex::new(Held {
+                        remaining,
+                        value: None,
+                    }),
                 });
             }
         }
         ExprCache {
             t_ms,
             by_text,
-            slots: RefCell::new(slots),
+            slots,
         }
     }
 
     /// How many subexpressions are planned to be shared and how many values are held now.
     pub fn sizes(&self) -> (usize, usize) {
-        let slots = self.slots.borrow();
-        let live = slots.iter().filter(|s| s.remaining > 0).count();
-        (live, slots.iter().filter(|s| s.held.is_some()).count())
+        self.slots.iter().fold((0, 0), |(live, held), slot| {
+            let slot = slot.held.lock().unwrap_or_else(PoisonError::into_inner);
+            (
+                live + usize::from(slot.remaining > 0),
+                held + usize::from(slot.value.is_some()),
+            )
+        })
     }
 
     /// The slot of `e` evaluated at `t`, if it is shared.
@@ -120,33 +137,39 @@ impl ExprCache {
             return None;
         }
         let i = *self.by_text.get(&e.to_string())?;
-        let slots = self.slots.borrow();
-        (slots.get(i)?.expr == *e).then_some(i)
+        (self.slots.get(i)?.expr == *e).then_some(i)
     }
 
-    /// The held value of slot `i`, counting the read.
-    pub(super) fn take(&self, i: usize) -> Option<V<'static>> {
-        let mut slots = self.slots.borrow_mut();
-        let slot = slots.get_mut(i)?;
-        slot.held.as_ref()?;
-        slot.remaining = slot.remaining.saturating_sub(1);
-        if slot.remaining == 0 {
-            slot.held.take()
-        } else {
-            slot.held.clone()
-        }
-    }
-
-    /// Counts the evaluation of slot `i` and holds `v` for the later reads if it is small.
-    pub(super) fn keep(&self, i: usize, v: &V<'_>) {
-        let mut slots = self.slots.borrow_mut();
-        let Some(slot) = slots.get_mut(i) else {
-            return;
+    /// One planned read of slot `i`: the value an earlier read kept (taken on the last planned
+    /// read), else `eval`'s, kept for the later reads if it is small. The slot stays locked
+    /// while `eval` runs. A failed evaluation counts no read: the rule fails, and a later one
+    /// evaluates the subexpression again.
+    pub(super) fn value<'a>(
+        &self,
+        i: usize,
+        eval: impl FnOnce() -> Result<V<'a>, EvalError>,
+    ) -> Result<V<'a>, EvalError> {
+        let Some(slot) = self.slots.get(i) else {
+            return eval();
         };
-        slot.remaining = slot.remaining.saturating_sub(1);
-        if slot.remaining > 0 {
-            slot.held = to_static(v);
+        let mut held = slot.held.lock().unwrap_or_else(PoisonError::into_inner);
+        if held.value.is_some() {
+            held.remaining = held.remaining.saturating_sub(1);
+            let value = if held.remaining == 0 {
+                held.value.take()
+            } else {
+                held.value.clone()
+            };
+            if let Some(v) = value {
+                return Ok(v);
+            }
         }
+        let v = eval()?;
+        held.remaining = held.remaining.saturating_sub(1);
+        if held.remaining > 0 {
+            held.value = to_static(&v);
+        }
+        Ok(v)
     }
 }
 
@@ -197,8 +220,10 @@ fn walk<'e>(e: &'e Expr, f: &mut dyn FnMut(&'e Expr) -> bool) {
     }
 }
 
-/// Whether every selector in `e` (subqueries included) names a metric the group does not write.
-fn reads_only_unwritten(e: &Expr, written: &dyn Fn(&str) -> bool) -> bool {
+/// Whether every selector in `e` (subqueries included) names a metric the group does not write
+/// (`written` says which it does): a selector without a name, or with a name by regex, may read
+/// them.
+pub fn reads_only_unwritten(e: &Expr, written: &dyn Fn(&str) -> bool) -> bool {
     let named = |vs: &VectorSelector| {
         let name = vs.name.as_deref().or_else(|| {
             vs.matchers

@@ -3,13 +3,11 @@
 //! most four), in consecutive parts joined in order: from 8,192 series for counter windows and
 //! newest samples, from 1,024 for a range selector's samples, which are decoded.
 
-use std::borrow::Cow;
-use std::sync::OnceLock;
-
 use super::{
     CounterWindow, Labels, LabelsRef, Queryable, SeriesData, SeriesRef, owned_labels, owned_series,
 };
 use crate::metrics::store::{Matcher, SeriesId, Store};
+use std::borrow::Cow;
 
 /// A series' labels borrowed from the store's symbol table: one vector, no string copied.
 fn borrowed(store: &Store, id: SeriesId) -> LabelsRef<'_> {
@@ -31,11 +29,13 @@ const DECODING_SERIES_PER_READER: usize = 512;
 const MAX_READERS: usize = 4;
 
 /// How many threads read a selection of `n` series, `per_reader` or more each: at most one per
-/// core and [`MAX_READERS`].
+/// core and [`MAX_READERS`], and only this one on a worker evaluating one of several rules at
+/// once (the workers keep the cores busy).
 fn readers(n: usize, per_reader: usize) -> usize {
-    static CORES: OnceLock<usize> = OnceLock::new();
-    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from));
-    (n / per_reader.max(1)).clamp(1, cores.min(MAX_READERS))
+    if super::workers::on_worker() {
+        return 1;
+    }
+    (n / per_reader.max(1)).clamp(1, super::workers::cores().min(MAX_READERS))
 }
 
 /// `read` over each of `ids` in order (reading windows from `start_ms`), its outputs collected

@@ -52,7 +52,7 @@ fn eval_all(q: &dyn Queryable) -> Vec<Value> {
 fn shared_selections_are_read_once_and_answers_do_not_change() {
     let plain = store();
     let expected = eval_all(&plain);
-    let uncached_selects = plain.selects.get();
+    let uncached_selects = plain.selects();
 
     let shared = store();
     let exprs: Vec<Expr> = RULES.iter().map(|r| parse(r).expect("parses")).collect();
@@ -66,7 +66,7 @@ fn shared_selections_are_read_once_and_answers_do_not_change() {
     let got = eval_all(&cached);
     assert_eq!(got, expected);
     assert_eq!(
-        shared.selects.get(),
+        shared.selects(),
         uncached_selects - 2,
         "each shared selection saved one read"
     );
@@ -75,6 +75,73 @@ fn shared_selections_are_read_once_and_answers_do_not_change() {
         (0, 0),
         "nothing is held after the last planned read"
     );
+}
+
+/// Evaluated on one thread per core at once, the rules read each shared selection once, as
+/// they do in order (a rule wanting a selection another is reading waits for it), and answer
+/// the same. Run many times, so the threads meet in different orders.
+#[test]
+fn rules_evaluated_at_once_read_each_shared_selection_once() {
+    let plain = store();
+    let expected = eval_all(&plain);
+    let uncached_selects = plain.selects();
+    let exprs: Vec<Expr> = RULES.iter().map(|r| parse(r).expect("parses")).collect();
+    let refs: Vec<&Expr> = exprs.iter().collect();
+    let engine = Engine::default();
+    for round in 0..20 {
+        let shared = store();
+        let cached = Cached::new(&shared, SelectionCache::plan(&engine, &exprs, T));
+        let got: Vec<Value> = engine
+            .instant_each(&cached, &refs, T, None)
+            .into_iter()
+            .map(|answer| answer.expect("evaluates"))
+            .collect();
+        assert_eq!(got, expected, "round {round}");
+        assert_eq!(shared.selects(), uncached_selects - 2, "round {round}");
+        assert_eq!(cached.cache().sizes(), (0, 0), "round {round}");
+    }
+}
+
+/// Two rules reading the same selection, taken up at once by two workers: the selection is
+/// read once, the second rule waiting for the first's read (each read takes 50 ms here, so the
+/// second comes while the first reads).
+#[test]
+fn a_selection_wanted_while_it_is_read_is_waited_for() {
+    let slow = Counting::slow(store().inner, std::time::Duration::from_millis(50));
+    let exprs: Vec<Expr> = ["sum(requests_total)", "max(requests_total)"]
+        .iter()
+        .map(|r| parse(r).expect("parses"))
+        .collect();
+    let refs: Vec<&Expr> = exprs.iter().collect();
+    let engine = Engine::default();
+    let cached = Cached::new(&slow, SelectionCache::plan(&engine, &exprs, T));
+    let answers = engine.instant_each(&cached, &refs, T, None);
+    assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+    assert_eq!(slow.selects(), 1);
+}
+
+/// The order expressions are taken up in when evaluated at once: an expression reading what
+/// the last one taken up reads (two workers) waits while a later one reads something else; with
+/// one worker, or nothing to spread, the order is kept.
+#[test]
+fn rules_evaluated_at_once_start_on_different_selections() {
+    let exprs: Vec<Expr> = [
+        "sum(rate(requests_total[5m]))",
+        "max(rate(requests_total[5m]))",
+        "sum(up)",
+        "max(up)",
+        "time()",
+        "sum(rate(requests_total[1m]))",
+    ]
+    .iter()
+    .map(|r| parse(r).expect("parses"))
+    .collect();
+    let refs: Vec<&Expr> = exprs.iter().collect();
+    let engine = Engine::default();
+    assert_eq!(spread(&engine, &refs, T, 2), [0, 2, 1, 3, 4, 5]);
+    assert_eq!(spread(&engine, &refs, T, 3), [0, 2, 4, 1, 3, 5]);
+    assert_eq!(spread(&engine, &refs, T, 1), [0, 1, 2, 3, 4, 5]);
+    assert!(spread(&engine, &[], T, 2).is_empty());
 }
 
 /// A selection read once is never held, and a selector inside a subquery (read at other
@@ -140,7 +207,7 @@ fn a_selection_over_the_budget_is_read_again() {
     cache.budget = 41;
     let cached = Cached::new(&q, cache);
     let got: Vec<Value> = eval_each(&engine, &cached, &exprs);
-    assert_eq!(q.selects.get(), 2, "read twice: not held");
+    assert_eq!(q.selects(), 2, "read twice: not held");
     assert_eq!(cached.cache().sizes(), (0, 0));
     let plain: Vec<Value> = eval_each(&engine, &q, &exprs);
     assert_eq!(got, plain);
@@ -152,7 +219,7 @@ fn a_selection_over_the_budget_is_read_again() {
     for e in &exprs {
         engine.instant(&cached, e, T).expect("evaluates");
     }
-    assert_eq!(q.selects.get(), 1, "held within the budget");
+    assert_eq!(q.selects(), 1, "held within the budget");
 }
 
 /// The counter functions' windows are shared too: `rate` and `increase` read the same windows
@@ -176,7 +243,7 @@ fn counter_windows_are_shared_by_kind_of_read() {
         "two counter selections are read twice"
     );
     let got: Vec<Value> = eval_each(&engine, &cached, &exprs);
-    assert_eq!(q.selects.get(), 3, "five reads of three selections");
+    assert_eq!(q.selects(), 3, "five reads of three selections");
     assert_eq!(cached.cache().sizes(), (0, 0));
     let plain: Vec<Value> = eval_each(&engine, &store(), &exprs);
     assert_eq!(got, plain);

@@ -59,9 +59,45 @@ fn a_repeated_subexpression_is_evaluated_once() {
         })
         .collect();
     assert_eq!(got, expected);
-    assert_eq!(plain.selects.get(), 4);
-    assert_eq!(q.selects.get(), 2, "x_total[5m] once, x_total once");
+    assert_eq!(plain.selects(), 4);
+    assert_eq!(q.selects(), 2, "x_total[5m] once, x_total once");
     assert_eq!(shared.sizes(), (0, 0), "nothing held after the last read");
+}
+
+/// Evaluated on one thread per core at once, the rules still evaluate the repeated aggregate
+/// once: a rule reaching it while another evaluates it waits for that value instead of
+/// evaluating it again. Run many times, so the threads meet in different orders.
+#[test]
+fn rules_evaluated_at_once_still_evaluate_a_repeated_subexpression_once() {
+    let rules = exprs(&[
+        "sum by (job) (rate(x_total[5m]))",
+        "sum by (job) (rate(x_total[5m])) > 0.1",
+        "sum by (job) (rate(x_total[5m])) / on (job) count by (job) (x_total)",
+        "sum by (job) (rate(x_total[5m])) * 2",
+    ]);
+    let refs: Vec<&Expr> = rules.iter().collect();
+    let engine = Engine::default();
+    let plain = store();
+    let expected: Vec<Value> = rules
+        .iter()
+        .map(|e| engine.instant(&plain, e, T).expect("evaluates"))
+        .collect();
+    for round in 0..20 {
+        let q = store();
+        let shared = ExprCache::plan(&rules, T, &nothing_written);
+        let got: Vec<Value> = engine
+            .instant_each(&q, &refs, T, Some(&shared))
+            .into_iter()
+            .map(|answer| answer.expect("evaluates"))
+            .collect();
+        assert_eq!(got, expected, "round {round}");
+        assert_eq!(
+            q.selects(),
+            2,
+            "round {round}: x_total[5m] once, x_total once"
+        );
+        assert_eq!(shared.sizes(), (0, 0), "round {round}: nothing held after");
+    }
 }
 
 /// Inside the later copies of a shared subexpression nothing is evaluated, so its parts are
