@@ -13,6 +13,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::alerts::model::{self, AlertState, Source};
+use crate::alerts::promql::shared::reads_only_unwritten;
 use crate::alerts::promql::{
     Engine, Expr, ExprCache, Labels, MatchOp, Matcher, MemStore, Queryable,
 };
@@ -29,7 +30,7 @@ pub use eval::query_vector;
 pub use machine::{ActiveAlert, AlertSet, Candidate, State, Timing};
 
 /// What a group reads from and writes back to.
-pub trait EvalTarget: Queryable {
+pub trait EvalTarget: Queryable + Sync {
     /// Appends one sample (labels sorted, `__name__` included; a stale marker is the NaN with
     /// [`STALE_NAN_BITS`]). Refuses, with Prometheus's storage texts, what its TSDB refuses: a
     /// different value at a time the series already has ("duplicate sample for timestamp"), or
@@ -65,8 +66,10 @@ impl EvalTarget for MemStore {
 
 /// What a rule's expression returned at a time: a vector (a scalar as one sample without
 /// labels), or the error.
-pub type QueryFn<'a> =
-    dyn FnMut(&Expr, &dyn Queryable, i64) -> Result<Vec<(Labels, f64)>, String> + 'a;
+pub type QueryFn<'a> = dyn FnMut(&Expr, &dyn Queryable, i64) -> Answer + 'a;
+
+/// A rule expression's answer: its samples, or the rule's error.
+pub type Answer = Result<Vec<(Labels, f64)>, String>;
 
 /// What one evaluation did.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -171,6 +174,12 @@ impl GroupState {
 
     /// One evaluation of every rule in order at `t_ms`; each rule's output is appended to `q`
     /// before the next rule runs.
+    ///
+    /// The rules that read nothing the group writes (its recording rules' names, `ALERTS`,
+    /// `ALERTS_FOR_STATE`) answer the same before or after the group's earlier rules, so their
+    /// expressions are evaluated first, all at once on one thread per core (as Prometheus 3's
+    /// `concurrent-rule-eval` does); the rules then run in order as before, the others querying
+    /// as they come.
     pub fn eval(
         &mut self,
         engine: &Engine,
@@ -186,12 +195,31 @@ impl GroupState {
                 written.insert(name);
             }
         }
-        let shared = ExprCache::plan(self.exprs(), t_ms, &|name| written.contains(name));
+        let writes = |name: &str| written.contains(name);
+        let shared = ExprCache::plan(self.exprs(), t_ms, &writes);
+        let independent: Vec<(usize, &Expr)> = self
+            .exprs()
+            .enumerate()
+            .filter(|(_, e)| reads_only_unwritten(e, &writes))
+            .collect();
+        let mut early: Vec<Option<Answer>> = std::iter::repeat_with(|| None)
+            .take(self.rules.len())
+            .collect();
+        if independent.len() > 1 {
+            let exprs: Vec<&Expr> = independent.iter().map(|&(_, e)| e).collect();
+            let answers = engine.instant_each(&*q, &exprs, t_ms, Some(&shared));
+            for ((i, _), answer) in independent.iter().zip(answers) {
+                if let Some(slot) = early.get_mut(*i) {
+                    *slot = Some(eval::vector(answer));
+                }
+            }
+        }
+        drop(independent);
         drop(written);
         let mut query = |expr: &Expr, q: &dyn Queryable, t: i64| {
             query_vector(engine, q, expr, t, Some(&shared))
         };
-        self.eval_with(&mut query, q, t_ms, external_labels)
+        self.run(early, &mut query, q, t_ms, external_labels)
     }
 
     /// [`GroupState::eval`] with the query function given (Prometheus's `QueryFunc`): the
@@ -203,30 +231,40 @@ impl GroupState {
         t_ms: i64,
         external_labels: &[(String, String)],
     ) -> GroupEval {
+        self.run(Vec::new(), query, q, t_ms, external_labels)
+    }
+
+    /// The rules in order: rule i takes `early[i]` as its expression's answer when there is one,
+    /// else queries.
+    fn run(
+        &mut self,
+        mut early: Vec<Option<Answer>>,
+        query: &mut QueryFn<'_>,
+        q: &mut dyn EvalTarget,
+        t_ms: i64,
+        external_labels: &[(String, String)],
+    ) -> GroupEval {
         let mut report = GroupEval::default();
         let limit = self.limit;
-        for r in &mut self.rules {
+        for (i, r) in self.rules.iter_mut().enumerate() {
             r.last_eval_ms = Some(t_ms);
-            let produced = match eval_rule(
-                r,
-                query,
-                &*q,
-                t_ms,
-                limit,
-                external_labels,
-                &self.external_url,
-            ) {
-                Ok(v) => v,
-                Err(e) => {
-                    // As Prometheus: the error is kept, nothing is written, and the series of
-                    // the last good evaluation are not marked stale.
-                    report
-                        .errors
-                        .push((rule_name(&r.rule).to_owned(), e.clone()));
-                    r.last_error = Some(e);
-                    continue;
-                }
+            let answer = match early.get_mut(i).and_then(Option::take) {
+                Some(answer) => answer,
+                None => query(&r.rule.parsed, &*q, t_ms),
             };
+            let produced =
+                match eval_rule(r, answer, t_ms, limit, external_labels, &self.external_url) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        // As Prometheus: the error is kept, nothing is written, and the series of
+                        // the last good evaluation are not marked stale.
+                        report
+                            .errors
+                            .push((rule_name(&r.rule).to_owned(), e.clone()));
+                        r.last_error = Some(e);
+                        continue;
+                    }
+                };
             r.last_error = None;
             let mut written = BTreeSet::new();
             for (labels, v) in produced {

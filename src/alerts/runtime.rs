@@ -120,8 +120,9 @@ impl Queryable for EnvView<'_> {
         out
     }
 
-    /// Around the selection cache, as [`Cached`] does: the store summarises these windows
-    /// from its chunks.
+    /// Shared as [`Cached`] shares them: the store summarises these windows from its chunks,
+    /// and `rate(x[5m])` under `sum by (a)` in one rule and `sum by (b)` in the next read the
+    /// same ones.
     fn select_counter_ref(
         &self,
         matchers: &[Matcher],
@@ -130,8 +131,15 @@ impl Queryable for EnvView<'_> {
         drop_values: bool,
     ) -> Vec<(LabelsRef<'_>, CounterWindow)> {
         let mut out =
-            self.store
-                .select_counter_ref(&self.scraped(matchers), start_ms, end_ms, drop_values);
+            self.cache
+                .select_counter_ref(matchers, (start_ms, end_ms), drop_values, || {
+                    self.store.select_counter_ref(
+                        &self.scraped(matchers),
+                        start_ms,
+                        end_ms,
+                        drop_values,
+                    )
+                });
         out.extend(
             self.outputs
                 .select_counter_ref(matchers, start_ms, end_ms, drop_values),

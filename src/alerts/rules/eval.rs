@@ -5,8 +5,10 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use super::{Candidate, DUPLICATE_RECORD, QueryFn, RuleState, Timing};
-use crate::alerts::promql::{Engine, Expr, ExprCache, Labels, Queryable, Value, set_label};
+use super::{Answer, Candidate, DUPLICATE_RECORD, RuleState, Timing};
+use crate::alerts::promql::{
+    Engine, EvalError, Expr, ExprCache, Labels, Queryable, Value, set_label,
+};
 use crate::alerts::rulefile::RuleKind;
 use crate::alerts::template::{self, TemplateData};
 
@@ -19,10 +21,12 @@ pub fn query_vector(
     t_ms: i64,
     shared: Option<&ExprCache>,
 ) -> Result<Vec<(Labels, f64)>, String> {
-    match engine
-        .instant_with(q, expr, t_ms, shared)
-        .map_err(|e| e.to_string())?
-    {
+    vector(engine.instant_with(q, expr, t_ms, shared))
+}
+
+/// An expression's value as a rule's answer: samples, or the rule's error.
+pub(super) fn vector(value: Result<Value, EvalError>) -> Answer {
+    match value.map_err(|e| e.to_string())? {
         Value::Vector(samples) => Ok(samples.into_iter().map(|s| (s.labels, s.v)).collect()),
         Value::Scalar { v, .. } => Ok(vec![(Vec::new(), v)]),
         Value::String { .. } | Value::Matrix(_) => {
@@ -31,17 +35,17 @@ pub fn query_vector(
     }
 }
 
-/// One rule at `t_ms`: the samples to write back, or the rule's error.
+/// One rule at `t_ms`, given its expression's answer: the samples to write back, or the rule's
+/// error.
 pub(super) fn eval_rule(
     r: &mut RuleState,
-    query: &mut QueryFn<'_>,
-    q: &dyn Queryable,
+    answer: Answer,
     t_ms: i64,
     limit: usize,
     external_labels: &[(String, String)],
     external_url: &str,
 ) -> Result<Vec<(Labels, f64)>, String> {
-    let result = query(&r.rule.parsed, q, t_ms)?;
+    let result = answer?;
     match &r.rule.kind {
         RuleKind::Record { name } => {
             let mut out = Vec::with_capacity(result.len());

@@ -219,3 +219,70 @@ fn a_group_without_interval_runs_at_the_default() {
     let g = group(vec![]);
     assert_eq!(g.interval(), Duration::from_secs(30));
 }
+
+/// With the evaluator: the rules reading nothing the group writes are evaluated first, at once,
+/// and the others in order after what precedes them is written. The outcome is the sequential
+/// one: the alert over this evaluation's recording result fires at the first evaluation (it is
+/// not taken up early, before the record exists), the early rules' alerts and errors are
+/// theirs, and the same samples are written back.
+#[test]
+fn rules_evaluated_at_once_end_as_rules_evaluated_in_order() {
+    let rules = || {
+        vec![
+            rule(record("job:up:sum"), "sum by (job) (up)", &[]),
+            rule(alert("NoneUp", 0), "job:up:sum < 1", &[]),
+            rule(alert("Down", 0), "up == 0", &[]),
+            rule(alert("Many", 0), "count(up) > 1", &[]),
+            rule(
+                alert("Relabelled", 0),
+                "label_replace(up, \"job\", \"x\", \"\", \"\")",
+                &[],
+            ),
+            rule(alert("Firing", 0), "count(ALERTS) > 0", &[]),
+        ]
+    };
+    let data = || {
+        let mut store = MemStore::new();
+        store.add(&l(&[("__name__", "up"), ("job", "a")]), 0, 1.0);
+        store.add(&l(&[("__name__", "up"), ("job", "b")]), 0, 0.0);
+        store
+    };
+    let engine = promql::Engine::default();
+    let (mut at_once, mut at_once_store) = (group(rules()), data());
+    let (mut in_order, mut in_order_store) = (group(rules()), data());
+    for t in [0, M] {
+        let report = at_once.eval(&engine, &mut at_once_store, t, &[]);
+        let mut query = |e: &promql::Expr, q: &dyn Queryable, t: i64| {
+            crate::alerts::rules::query_vector(&engine, q, e, t, None)
+        };
+        let expected = in_order.eval_with(&mut query, &mut in_order_store, t, &[]);
+        assert_eq!(report, expected, "at {t}");
+        assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+        assert_eq!(report.errors[0].0, "Relabelled");
+    }
+    let names = |g: &GroupState| -> Vec<(String, AlertState)> {
+        g.alerts("prod")
+            .into_iter()
+            .map(|a| (a.name, a.state))
+            .collect()
+    };
+    assert_eq!(names(&at_once), names(&in_order));
+    assert_eq!(
+        names(&at_once),
+        [
+            ("NoneUp".to_owned(), AlertState::Firing),
+            ("Down".to_owned(), AlertState::Firing),
+            ("Many".to_owned(), AlertState::Firing),
+            ("Firing".to_owned(), AlertState::Firing),
+        ]
+    );
+    for name in ["job:up:sum", "ALERTS", "ALERTS_FOR_STATE"] {
+        for t in [0, M] {
+            assert_eq!(
+                at(&at_once_store, name, t),
+                at(&in_order_store, name, t),
+                "{name} at {t}"
+            );
+        }
+    }
+}
