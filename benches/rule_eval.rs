@@ -14,14 +14,17 @@
 //! The cycle evaluates the 50 rules as the console evaluates a rule group: at one instant, with
 //! the store's selections shared between the rules through a planned `SelectionCache` and
 //! repeated subexpressions evaluated once through a planned `ExprCache` (both planned in the
-//! timed loop, as the console plans them at each evaluation). "alone" evaluates each rule on its
-//! own, sharing nothing.
+//! timed loop, as the console plans them at each evaluation), on one thread per core
+//! (`Engine::instant_each`: none of the 50 reads what another writes). "cycle on one thread"
+//! is the same cycle evaluated rule after rule on one thread; "alone" evaluates each rule on
+//! its own, sharing nothing.
 //!
 //! `cargo bench --bench rule_eval` (`-- cycle` for the 50-rule cycle only). With
 //! `RULE_EVAL_ONLY=text` in the environment, only the rules containing `text` are evaluated
 //! (to time one rule, or a few, in the cycle's setting). With `RULE_EVAL_INCYCLE=1`, each rule's
-//! best time inside 15 cycles is printed first, and the fastest and median cycle (the run can be
-//! cut short with a filter matching no benchmark: `-- zzz`).
+//! best time inside 15 cycles on one thread is printed first, with the fastest and median of
+//! those cycles and of 15 cycles on one thread per core (the run can be cut short with a filter
+//! matching no benchmark: `-- zzz`).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -262,12 +265,20 @@ fn benches(c: &mut Criterion) {
     let mut results = 0;
     let cached = Cached::new(&store, SelectionCache::plan(&engine, &exprs, at));
     let plan = ExprCache::plan(&exprs, at, &alerts_only);
-    for (rule, e) in rules.iter().zip(&exprs) {
+    let refs: Vec<&Expr> = exprs.iter().collect();
+    let concurrent_cached = Cached::new(&store, SelectionCache::plan(&engine, &exprs, at));
+    let concurrent_plan = ExprCache::plan(&exprs, at, &alerts_only);
+    let concurrent = engine.instant_each(&concurrent_cached, &refs, at, Some(&concurrent_plan));
+    for ((rule, e), at_once) in rules.iter().zip(&exprs).zip(concurrent) {
         let alone = engine.instant(&store, e, at);
         let shared = engine.instant_with(&cached, e, at, Some(&plan));
         assert_eq!(
             alone, shared,
             "{rule}: sharing selections changed the answer"
+        );
+        assert_eq!(
+            alone, at_once,
+            "{rule}: evaluating the rules at once changed the answer"
         );
         match alone {
             Ok(Value::Vector(v)) => results += v.len(),
@@ -284,6 +295,9 @@ fn benches(c: &mut Criterion) {
         print_in_cycle(&engine, &store, &rules, &exprs, at);
     }
     c.bench_function("cycle: 50 rules at one instant over 100k series", |b| {
+        b.iter(|| black_box(cycle(&engine, &store, &refs, at)))
+    });
+    c.bench_function("cycle on one thread: 50 rules over 100k series", |b| {
         b.iter(|| {
             let cached = Cached::new(&store, SelectionCache::plan(&engine, &exprs, at));
             let shared = ExprCache::plan(&exprs, at, &alerts_only);
@@ -299,6 +313,21 @@ fn benches(c: &mut Criterion) {
             }
         })
     });
+}
+
+/// One cycle as the console runs a group whose rules read nothing it writes: selections and
+/// repeated subexpressions shared, the rules evaluated on one thread per core.
+fn cycle(engine: &Engine, store: &Store, exprs: &[&Expr], at: i64) -> usize {
+    let cached = Cached::new(
+        store,
+        SelectionCache::plan(engine, exprs.iter().copied(), at),
+    );
+    let shared = ExprCache::plan(exprs.iter().copied(), at, &alerts_only);
+    engine
+        .instant_each(&cached, exprs, at, Some(&shared))
+        .iter()
+        .filter(|answer| answer.is_ok())
+        .count()
 }
 
 /// What a group of alerting rules writes back while it runs: the alert series only.
@@ -352,8 +381,21 @@ fn print_in_cycle(engine: &Engine, store: &Store, rules: &[&str], exprs: &[Expr]
     let sum: std::time::Duration = best.iter().sum();
     cycles.sort();
     println!(
-        "in the cycle, 15 cycles: fastest {:.1?}, median {:.1?}; each rule's best, summed: {sum:.1?}",
+        "in the cycle on one thread, 15 cycles: fastest {:.1?}, median {:.1?}; each rule's best, summed: {sum:.1?}",
         cycles[0], cycles[7]
+    );
+    let refs: Vec<&Expr> = exprs.iter().collect();
+    let mut concurrent: Vec<std::time::Duration> = (0..15)
+        .map(|_| {
+            let started = Instant::now();
+            black_box(cycle(engine, store, &refs, at));
+            started.elapsed()
+        })
+        .collect();
+    concurrent.sort();
+    println!(
+        "the cycle on one thread per core, 15 cycles: fastest {:.1?}, median {:.1?}",
+        concurrent[0], concurrent[7]
     );
     let mut order: Vec<usize> = (0..exprs.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(best[i]));
