@@ -124,50 +124,34 @@ trait Holdable<'s>: Clone {
     fn samples(&self) -> usize;
 }
 
-impl<'s> Holdable<'s> for Vec<SeriesRef<'s>> {
-    fn hold(self) -> Held<'s> {
-        Held::Range(self)
-    }
-    fn unhold(held: Held<'s>) -> Option<Self> {
-        match held {
-            Held::Range(v) => Some(v),
-            _ => None,
+/// `Holdable` for the selection `$t`, held as `Held::$variant`, counting `$samples` of it.
+macro_rules! holdable {
+    ($t:ty, $variant:ident, $samples:expr) => {
+        impl<'s> Holdable<'s> for $t {
+            fn hold(self) -> Held<'s> {
+                Held::$variant(self)
+            }
+            fn unhold(held: Held<'s>) -> Option<Self> {
+                match held {
+                    Held::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn samples(&self) -> usize {
+                $samples(self)
+            }
         }
-    }
-    fn samples(&self) -> usize {
-        self.iter().map(|s| s.samples.len()).sum()
-    }
+    };
 }
 
-impl<'s> Holdable<'s> for Newest<'s> {
-    fn hold(self) -> Held<'s> {
-        Held::Newest(self)
-    }
-    fn unhold(held: Held<'s>) -> Option<Self> {
-        match held {
-            Held::Newest(v) => Some(v),
-            _ => None,
-        }
-    }
-    /// One per series.
-    fn samples(&self) -> usize {
-        self.len()
-    }
-}
+holdable!(Vec<SeriesRef<'s>>, Range, range_size);
+holdable!(Newest<'s>, Newest, Vec::len);
+holdable!(Counters<'s>, Counter, counter_size);
 
-impl<'s> Holdable<'s> for Counters<'s> {
-    fn hold(self) -> Held<'s> {
-        Held::Counter(self)
-    }
-    fn unhold(held: Held<'s>) -> Option<Self> {
-        match held {
-            Held::Counter(v) => Some(v),
-            _ => None,
-        }
-    }
-    fn samples(&self) -> usize {
-        counter_size(self)
-    }
+/// What a range selection counts against [`MAX_HELD_SAMPLES`]: its samples (an instant
+/// selection counts one per series).
+fn range_size(series: &Vec<SeriesRef<'_>>) -> usize {
+    series.iter().map(|s| s.samples.len()).sum()
 }
 
 /// Selections shared between the expressions of one evaluation (see the module doc). The

@@ -31,6 +31,14 @@ fn nothing_written(_: &str) -> bool {
     false
 }
 
+/// Each rule's value evaluated on its own.
+fn each_alone(engine: &Engine, q: &Counting, rules: &[Expr]) -> Vec<Value> {
+    rules
+        .iter()
+        .map(|e| engine.instant(q, e, T).expect("evaluates"))
+        .collect()
+}
+
 /// An aggregate three rules repeat is evaluated (and its series selected) once; every rule's
 /// answer is what it is evaluated alone.
 #[test]
@@ -42,10 +50,7 @@ fn a_repeated_subexpression_is_evaluated_once() {
     ]);
     let engine = Engine::default();
     let plain = store();
-    let expected: Vec<Value> = rules
-        .iter()
-        .map(|e| engine.instant(&plain, e, T).expect("evaluates"))
-        .collect();
+    let expected = each_alone(&engine, &plain, &rules);
 
     let q = store();
     let shared = ExprCache::plan(&rules, T, &nothing_written);
@@ -78,10 +83,7 @@ fn rules_evaluated_at_once_still_evaluate_a_repeated_subexpression_once() {
     let refs: Vec<&Expr> = rules.iter().collect();
     let engine = Engine::default();
     let plain = store();
-    let expected: Vec<Value> = rules
-        .iter()
-        .map(|e| engine.instant(&plain, e, T).expect("evaluates"))
-        .collect();
+    let expected = each_alone(&engine, &plain, &rules);
     for round in 0..20 {
         let q = store();
         let shared = ExprCache::plan(&rules, T, &nothing_written);
