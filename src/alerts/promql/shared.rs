@@ -20,8 +20,8 @@
 //! Each value is dropped after its last planned read. The group's rules may be evaluated on
 //! several threads at once: each shared subexpression has its own lock, held while it is
 //! evaluated, so a second evaluation of it waits for the first and reads its value. (A
-//! subexpression evaluated under its lock only takes the locks of smaller ones, inside it, so
-//! two threads never wait on each other.)
+//! subexpression evaluated under its lock only takes the locks of smaller ones, inside it, and
+//! of selections, whose reads take no lock: no two threads can each wait for the other.)
 
 use std::sync::{Mutex, PoisonError};
 

@@ -3,11 +3,12 @@
 //! most four), in consecutive parts joined in order: from 8,192 series for counter windows and
 //! newest samples, from 1,024 for a range selector's samples, which are decoded.
 
+use std::borrow::Cow;
+
 use super::{
     CounterWindow, Labels, LabelsRef, Queryable, SeriesData, SeriesRef, owned_labels, owned_series,
 };
 use crate::metrics::store::{Matcher, SeriesId, Store};
-use std::borrow::Cow;
 
 /// A series' labels borrowed from the store's symbol table: one vector, no string copied.
 fn borrowed(store: &Store, id: SeriesId) -> LabelsRef<'_> {

@@ -20,7 +20,7 @@ pub fn query_vector(
     expr: &Expr,
     t_ms: i64,
     shared: Option<&ExprCache>,
-) -> Result<Vec<(Labels, f64)>, String> {
+) -> Answer {
     vector(engine.instant_with(q, expr, t_ms, shared))
 }
 
