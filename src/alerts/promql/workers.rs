@@ -29,6 +29,26 @@ pub(super) fn on_worker() -> bool {
     ON_WORKER.with(Cell::get)
 }
 
+/// This thread marked a worker until dropped (by a panic too: a pooled thread that evaluated
+/// a batch goes back to reading selections on several threads).
+struct Worker {
+    was: bool,
+}
+
+impl Worker {
+    fn start() -> Worker {
+        Worker {
+            was: ON_WORKER.with(|w| w.replace(true)),
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        ON_WORKER.with(|w| w.set(self.was));
+    }
+}
+
 /// How many workers evaluate `n` items: one per core, at most [`MAX_WORKERS`], no more than `n`.
 pub(super) fn count(n: usize) -> usize {
     cores().min(MAX_WORKERS).min(n)
@@ -44,7 +64,7 @@ pub(super) fn each<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) ->
     }
     let next = AtomicUsize::new(0);
     let work = || {
-        let was = ON_WORKER.with(|w| w.replace(true));
+        let _worker = Worker::start();
         let mut done = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
@@ -53,7 +73,6 @@ pub(super) fn each<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) ->
             };
             done.push((i, f(item)));
         }
-        ON_WORKER.with(|w| w.set(was));
         done
     };
     let mut done: Vec<(usize, T)> = std::thread::scope(|scope| {
@@ -94,5 +113,16 @@ mod tests {
         }
         assert!(!on_worker());
         assert!(each(&[] as &[usize], |&i| i).is_empty());
+    }
+
+    /// A panic in a worker reaches the caller, and leaves the caller's thread (a worker too,
+    /// whose first item fails here) no worker.
+    #[test]
+    fn a_panic_reaches_the_caller_and_clears_the_mark() {
+        let items: Vec<usize> = (0..8).collect();
+        let caught =
+            std::panic::catch_unwind(|| each(&items, |&i| -> usize { panic!("item {i} fails") }));
+        assert!(caught.is_err());
+        assert!(!on_worker());
     }
 }
