@@ -202,9 +202,7 @@ impl GroupState {
             .enumerate()
             .filter(|(_, e)| reads_only_unwritten(e, &writes))
             .collect();
-        let mut early: Vec<Option<Answer>> = std::iter::repeat_with(|| None)
-            .take(self.rules.len())
-            .collect();
+        let mut early: Vec<Option<Answer>> = vec![None; self.rules.len()];
         if independent.len() > 1 {
             let exprs: Vec<&Expr> = independent.iter().map(|&(_, e)| e).collect();
             let answers = engine.instant_each(&*q, &exprs, t_ms, Some(&shared));
@@ -214,7 +212,6 @@ impl GroupState {
                 }
             }
         }
-        drop(independent);
         drop(written);
         let mut query = |expr: &Expr, q: &dyn Queryable, t: i64| {
             query_vector(engine, q, expr, t, Some(&shared))

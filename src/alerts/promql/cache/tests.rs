@@ -104,7 +104,8 @@ fn rules_evaluated_at_once_read_each_shared_selection_once() {
 
 /// Two rules reading the same selection, taken up at once by two workers: the selection is
 /// read once, the second rule waiting for the first's read (each read takes 50 ms here, so the
-/// second comes while the first reads).
+/// second comes while the first reads). On a one-core machine the rules run one after the
+/// other, and this shows only that the second reads the first's copy.
 #[test]
 fn a_selection_wanted_while_it_is_read_is_waited_for() {
     let slow = Counting::slow(store().inner, std::time::Duration::from_millis(50));
